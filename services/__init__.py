@@ -1,0 +1,1 @@
+"""Antrian: an event-driven queue management system for public service halls."""

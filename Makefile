@@ -1,0 +1,72 @@
+# Antrian: the two commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK := deploy/local/stack.sh
+LINT_PATHS := services tests deploy bench
+
+.PHONY: help venv deps infra-up infra-down up down run status logs lint fmt test test-unit bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11+ is needed (found $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed  ## create the virtual environment with pinned packages
+
+deps: venv  ## check (and as root install) Java, Maven, PostgreSQL, espeak-ng
+	@$(STACK) deps
+
+infra-up: venv  ## start Kafka and PostgreSQL in the background
+	@$(STACK) infra-up
+
+infra-down:  ## stop Kafka and PostgreSQL
+	@$(STACK) infra-down
+
+up: venv  ## start everything in the background and wait until ready
+	@$(STACK) up
+
+down:  ## stop exactly what `make up` started
+	@$(STACK) down
+
+run: venv  ## start everything in the foreground; Ctrl-C stops it all
+	@$(STACK) run
+
+status:  ## which of our processes run
+	@$(STACK) status
+
+logs:  ## follow every log
+	@$(STACK) logs
+
+fmt: venv  ## format the code
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+
+lint: venv  ## ruff format --check, ruff check, mypy --strict
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/mypy --strict services
+
+test-unit: venv  ## the pure tests only (no broker, no database)
+	$(PY) -m pytest -q tests/unit
+
+test: venv  ## install and start what is needed, lint, run the whole suite
+	@$(STACK) test-deps
+	@$(MAKE) --no-print-directory lint
+	@$(STACK) with-infra $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: venv  ## benchmarks against the real broker and database (figures in docs/)
+	@$(STACK) deps
+	@$(STACK) with-infra bash -c 'for b in bench/ticketing.py bench/display.py bench/metrics.py; do \
+	  test -f $$b || continue; echo "== $$b"; $(PY) -m bench.$$(basename $$b .py) || exit 1; done'
+
+clean: down  ## stop everything and delete .run (data and logs)
+	rm -rf .run

@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# Antrian's local stack: a real Kafka broker (KRaft), a real PostgreSQL and the
+# three services, all owned by this checkout (state under .run/, jars cached
+# under ~/.cache/antrian). Every process we start is recorded in .run/pids so
+# that `down` stops exactly those and nothing else.
+#
+#   stack.sh deps          check/install system packages (as root) or say how
+#   stack.sh infra-up      Kafka + PostgreSQL (idempotent)
+#   stack.sh infra-down    stop them
+#   stack.sh up            infra + migrations + demo hall + the three services
+#   stack.sh down          stop everything `up` started
+#   stack.sh run           `up`, follow the logs, Ctrl-C stops it all
+#   stack.sh status        what is running
+#   stack.sh logs          follow every log
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+RUN="$ROOT/.run"
+LOGS="$RUN/logs"
+PIDS="$RUN/pids"
+PY="${PYTHON:-$ROOT/.venv/bin/python}"
+
+KAFKA_VERSION="4.4.0"
+CACHE="${ANTRIAN_CACHE_DIR:-$HOME/.cache/antrian}"
+KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
+KAFKA_PORT="${ANTRIAN_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${ANTRIAN_KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_HEAP="${ANTRIAN_KAFKA_HEAP:--Xms256m -Xmx768m}"
+PG_PORT="${ANTRIAN_PG_PORT:-5433}"
+PG_DATA="$RUN/pg/data"
+PG_SOCKET="$RUN/pg/socket"
+
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
+export DATABASE_URL="${DATABASE_URL:-postgresql://antrian:antrian@127.0.0.1:$PG_PORT/antrian}"
+
+SERVICES=(ticketing display metrics)
+declare -A SERVICE_PORT=([ticketing]=8080 [display]=8081 [metrics]=8082)
+
+say() { printf '\033[1m[antrian]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[antrian] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+alive() {  # alive NAME: the recorded process is running
+    local f="$PIDS/$1.pid"
+    [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
+    local limit="$1" what="$2"; shift 2
+    local end=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < end)) || return 1
+        sleep 0.3
+    done
+    say "$what is up"
+}
+
+stop_pid() {  # stop_pid NAME [SECONDS]: TERM, wait, then KILL
+    local name="$1" limit="${2:-30}" f="$PIDS/$1.pid"
+    [[ -f "$f" ]] || return 0
+    local pid; pid="$(cat "$f")"
+    if kill -0 "$pid" 2>/dev/null; then
+        say "stopping $name (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        local end=$((SECONDS + limit))
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
+        if kill -0 "$pid" 2>/dev/null; then
+            say "$name did not stop in ${limit}s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$f"
+}
+
+# ---------------------------------------------------------------- packages
+need_cmd() {  # need_cmd BINARY DEBIAN_PACKAGE
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+        say "installing $2 (for $1)"
+        if [[ ! -f "$RUN/.apt-updated" ]]; then
+            mkdir -p "$RUN"
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 && touch "$RUN/.apt-updated"
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2 || die "could not install $2"
+    else
+        die "$1 is missing; install it with: sudo apt-get install -y $2"
+    fi
+}
+
+pg_bindir() {
+    local d
+    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [[ -n "$d" && -x "$d/initdb" ]] || return 1
+    echo "$d"
+}
+
+deps() {  # what `run`, `up` and `test` need on the machine
+    need_cmd java openjdk-17-jre-headless
+    need_cmd mvn maven
+    pg_bindir >/dev/null || need_cmd /usr/lib/postgresql/15/bin/initdb postgresql-15
+    pg_bindir >/dev/null || die "PostgreSQL server binaries missing: sudo apt-get install -y postgresql-15"
+    need_cmd espeak-ng espeak-ng
+}
+
+test_deps() {  # what the browser and Prometheus tests need besides
+    deps
+    need_cmd chromium chromium
+    need_cmd prometheus prometheus
+    need_cmd promtool prometheus
+}
+
+# ---------------------------------------------------------------- Kafka
+kafka_jars() {
+    if [[ -f "$KAFKA_LIBS/.complete" ]]; then return 0; fi
+    need_cmd mvn maven
+    say "resolving Kafka $KAFKA_VERSION jars from Maven Central (once; cached in $KAFKA_LIBS)"
+    rm -rf "$KAFKA_LIBS.tmp"
+    mvn -q -B -f "$ROOT/deploy/local/kafka-pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.tmp" >&2 \
+        || die "Maven could not resolve the Kafka jars (see above)"
+    rm -rf "$KAFKA_LIBS" && mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
+    touch "$KAFKA_LIBS/.complete"
+}
+
+kafka_up() {
+    if alive kafka; then say "kafka already running (pid $(cat "$PIDS/kafka.pid"))"; return 0; fi
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+        port_open "$p" && die "port $p is already taken by another process; stop it or set ANTRIAN_KAFKA_PORT / ANTRIAN_KAFKA_CONTROLLER_PORT"
+    done
+    need_cmd java openjdk-17-jre-headless
+    kafka_jars
+    mkdir -p "$RUN/kafka/data" "$LOGS" "$PIDS"
+    local props="$RUN/kafka/server.properties"
+    sed -e "s|@DATA_DIR@|$RUN/kafka/data|" -e "s|@PORT@|$KAFKA_PORT|g" \
+        -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+        "$ROOT/deploy/local/server.properties" >"$props"
+    local java_opts=(-cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$ROOT/deploy/local/log4j2.properties"
+        "-Dkafka.logs.dir=$LOGS" -Djava.awt.headless=true)
+    if [[ ! -f "$RUN/kafka/data/meta.properties" ]]; then
+        local cluster_id
+        cluster_id="$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+        say "formatting Kafka storage (cluster $cluster_id)"
+        # What `kafka-storage.sh format --standalone` runs.
+        java "${java_opts[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$props" \
+            >>"$LOGS/kafka-format.log" 2>&1 || die "Kafka storage format failed: see $LOGS/kafka-format.log"
+    fi
+    say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
+    # What `kafka-server-start.sh` runs: the kafka.Kafka main class.
+    # shellcheck disable=SC2086
+    setsid java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 "${java_opts[@]}" \
+        kafka.Kafka "$props" >>"$LOGS/kafka.out" 2>&1 </dev/null &
+    echo $! >"$PIDS/kafka.pid"
+    if ! "$PY" "$ROOT/deploy/local/ensure_topics.py" --bootstrap "127.0.0.1:$KAFKA_PORT" --timeout 120; then
+        tail -n 30 "$LOGS/kafka.out" "$LOGS/kafka-server.log" >&2 || true
+        stop_pid kafka 5
+        die "Kafka did not come up; logs in $LOGS"
+    fi
+    say "kafka is up"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+as_pg() {  # run a PostgreSQL binary as the data folder's owner
+    if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_up() {
+    local bin
+    bin="$(pg_bindir)" || die "PostgreSQL server binaries missing: sudo apt-get install -y postgresql-15"
+    if alive postgres; then say "postgres already running"; return 0; fi
+    port_open "$PG_PORT" && die "port $PG_PORT is already taken by another process; stop it or set ANTRIAN_PG_PORT"
+    mkdir -p "$RUN/pg" "$PIDS" "$LOGS"
+    if [[ $EUID -eq 0 ]]; then
+        id postgres >/dev/null 2>&1 || die "user postgres missing: sudo apt-get install -y postgresql-15"
+        chown postgres:postgres "$RUN/pg"
+    fi
+    if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+        say "initialising a PostgreSQL cluster in $PG_DATA"
+        as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+            -E UTF8 --locale=C.UTF-8 >"$RUN/pg/initdb.log" 2>&1 \
+            || { cat "$RUN/pg/initdb.log" >&2; die "initdb failed"; }
+    fi
+    as_pg mkdir -p "$PG_SOCKET"
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$RUN/pg/postgres.log" -w -t 60 start \
+        -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=${ANTRIAN_PG_FSYNC:-on}" \
+        >/dev/null || { tail -n 30 "$RUN/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
+    head -1 "$PG_DATA/postmaster.pid" >"$PIDS/postgres.pid"
+    local psql=(as_pg "$bin/psql" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1)
+    "${psql[@]}" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'antrian') THEN CREATE ROLE antrian LOGIN SUPERUSER PASSWORD 'antrian'; END IF; END \$\$;"
+    if [[ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'antrian'")" ]]; then
+        "${psql[@]}" -c "CREATE DATABASE antrian OWNER antrian"
+    fi
+    say "postgres is up (database antrian)"
+}
+
+pg_down() {
+    alive postgres || { rm -f "$PIDS/postgres.pid"; return 0; }
+    local bin; bin="$(pg_bindir)"
+    say "stopping postgres"
+    as_pg "$bin/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null || stop_pid postgres 10
+    rm -f "$PIDS/postgres.pid"
+}
+
+infra_up() { mkdir -p "$LOGS" "$PIDS"; pg_up; kafka_up; }
+infra_down() { stop_pid kafka 40; pg_down; }
+
+# ---------------------------------------------------------------- services
+admin_password() {
+    if [[ -n "${ANTRIAN_ADMIN_PASSWORD:-}" ]]; then echo "$ANTRIAN_ADMIN_PASSWORD"; return; fi
+    local f="$RUN/admin-password"
+    if [[ ! -s "$f" ]]; then
+        (umask 077; python3 -c 'import secrets;print(secrets.token_urlsafe(12))' >"$f")
+        GENERATED_PASSWORD=1
+    fi
+    cat "$f"
+}
+
+services_up() {
+    local pw; pw="$(admin_password)"
+    export ANTRIAN_ADMIN_PASSWORD="$pw"
+    "$PY" -m services.ticketing migrate >&2
+    "$PY" -m services.ticketing seed "$ROOT"/deploy/halls/*.yaml >&2
+    for s in "${SERVICES[@]}"; do
+        local port="${SERVICE_PORT[$s]}"
+        if alive "$s"; then say "$s already running"; continue; fi
+        port_open "$port" && die "port $port (for $s) is already taken by another process"
+        say "starting $s on :$port"
+        ANTRIAN_LOG_FORMAT="${ANTRIAN_LOG_FORMAT:-json}" setsid "$PY" -m "services.$s" \
+            >>"$LOGS/$s.log" 2>&1 </dev/null &
+        echo $! >"$PIDS/$s.pid"
+    done
+    for s in "${SERVICES[@]}"; do
+        local port="${SERVICE_PORT[$s]}"
+        if ! wait_for 90 "$s" curl -fsS "http://127.0.0.1:$port/readyz"; then
+            tail -n 20 "$LOGS/$s.log" >&2
+            die "$s did not become ready; log: $LOGS/$s.log"
+        fi
+    done
+}
+
+services_down() {
+    local i
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_pid "${SERVICES[$i]}" 30; done
+}
+
+print_urls() {
+    cat >&2 <<MSG
+
+  Antrian is up.
+    Kiosk (take a ticket)    http://localhost:8080/kiosk/bjb
+    Counter (operators)      http://localhost:8080/counter
+    API + OpenAPI            http://localhost:8080/api/v1/branches   http://localhost:8080/openapi.json
+    Hall screen              http://localhost:8081/display/bjb
+    Daily report             http://localhost:8082/api/v1/reports/daily?branch=bjb&date=$(TZ=Asia/Makassar date +%F)
+    Prometheus metrics       http://localhost:8082/metrics
+    Kafka                    127.0.0.1:$KAFKA_PORT   PostgreSQL  $DATABASE_URL
+    Logs                     $LOGS  (make logs)
+MSG
+    if [[ -n "${GENERATED_PASSWORD:-}" ]]; then
+        printf '    Admin login              admin / %s  (generated; kept in .run/admin-password)\n\n' \
+            "$(cat "$RUN/admin-password")" >&2
+    else
+        printf '    Admin login              admin / (ANTRIAN_ADMIN_PASSWORD or .run/admin-password)\n\n' >&2
+    fi
+}
+
+up() { deps; infra_up; services_up; print_urls; }
+down() { services_down; infra_down; say "stopped"; }
+
+run() {
+    up
+    trap 'echo; down; exit 0' INT TERM
+    say "following the logs; Ctrl-C stops everything"
+    tail -n 0 -F "$LOGS"/ticketing.log "$LOGS"/display.log "$LOGS"/metrics.log &
+    wait
+}
+
+status() {
+    for n in postgres kafka "${SERVICES[@]}"; do
+        if alive "$n"; then echo "$n: running (pid $(cat "$PIDS/$n.pid"))"; else echo "$n: stopped"; fi
+    done
+}
+
+logs() { mkdir -p "$LOGS"; tail -n 50 -F "$LOGS"/*.log "$RUN/pg/postgres.log"; }
+
+with_infra() {  # run a command with Kafka and PostgreSQL up; stop only what we started
+    local started_pg="" started_kafka="" rc=0
+    alive postgres || started_pg=1
+    alive kafka || started_kafka=1
+    if [[ -n "$started_pg" || -n "$started_kafka" ]]; then
+        trap '[[ -n "$started_kafka" ]] && stop_pid kafka 40; [[ -n "$started_pg" ]] && pg_down' EXIT
+    fi
+    infra_up
+    "$@" || rc=$?
+    return "$rc"
+}
+
+cmd="${1:-}"
+case "$cmd" in
+    deps) deps ;;
+    test-deps) test_deps ;;
+    kafka-jars) kafka_jars ;;
+    infra-up) infra_up ;;
+    infra-down) infra_down ;;
+    up) up ;;
+    down) down ;;
+    run) run ;;
+    status) status ;;
+    with-infra) shift; with_infra "$@" ;;
+    logs) logs ;;
+    *) die "usage: stack.sh {deps|test-deps|kafka-jars|infra-up|infra-down|up|down|run|status|logs|with-infra CMD...}" ;;
+esac

@@ -1,0 +1,517 @@
+"""A hall day, simulated: valid Antrian events onto a Kafka topic, in seconds.
+
+The pure part, :func:`build_day`, runs a small discrete-event simulation of one
+branch (counters opening, pausing and closing; tickets issued at kiosks and
+online, some of them priority; calls, recalls, serving, completions, no-shows
+after two recalls, transfers, cancellations and surveys) and returns the
+events in order with strictly increasing sequences. The simulated day spans
+``hours`` of event time; :func:`simulate_day` produces it to Kafka as fast as
+the broker takes it. The same seed and start give the same events.
+
+    python -m bench.simulate --topic queue.events --branch sim-1 --tickets 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import heapq
+import json
+import random
+import uuid
+from collections import Counter as Tally
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.events import CloudEvent, EventType, encode, new_event
+from services.events.envelope import format_time
+
+SOURCE = "/ticketing"
+MAX_RECALLS = 2  # a no-show only after this many recalls
+RECALL_AFTER = 60.0  # seconds an operator waits before recalling
+BREAK = 1800.0  # one counter's break (e.g. Friday prayers), seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """One service of the hall: what a ticket waits for."""
+
+    id: str
+    name: str
+    agency_id: str
+    agency_name: str
+    prefix: str
+    weight: float  # share of arrivals
+    mean_service: float  # seconds at the counter
+    target_wait: int  # service-level target, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """One counter (loket) and the services it calls for."""
+
+    id: str
+    name: str
+    zone: str
+    service_ids: tuple[str, ...]
+    operator: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hall:
+    """The branch being simulated."""
+
+    timezone: str
+    services: tuple[Service, ...]
+    desks: tuple[Desk, ...]
+
+
+def banjarbaru() -> Hall:
+    """A small MPP modelled on Banjarbaru: five agencies, six services, six counters."""
+    dukcapil = ("disdukcapil", "Disdukcapil")
+    services = (
+        Service("ktp-el", "KTP-el", *dukcapil, "A", 0.28, 300, 1200),
+        Service("kartu-keluarga", "Kartu Keluarga", *dukcapil, "B", 0.14, 360, 1200),
+        Service("bpjs-kesehatan", "Kepesertaan JKN", "bpjs-kesehatan", "BPJS Kesehatan", "C", 0.2, 420, 1800),
+        Service("pajak-kendaraan", "Pajak Kendaraan", "samsat", "Samsat", "D", 0.2, 240, 900),
+        Service("paspor", "Paspor Baru", "imigrasi", "Kantor Imigrasi", "E", 0.1, 600, 2700),
+        Service("skck", "SKCK", "polres", "Polres", "F", 0.08, 360, 1800),
+    )
+    desks = (
+        Desk("loket-1", "Loket 1", "lantai-1", ("ktp-el", "kartu-keluarga"), "petugas-1"),
+        Desk("loket-2", "Loket 2", "lantai-1", ("ktp-el", "kartu-keluarga"), "petugas-2"),
+        Desk("loket-3", "Loket 3", "lantai-1", ("bpjs-kesehatan",), "petugas-3"),
+        Desk("loket-4", "Loket 4", "lantai-1", ("pajak-kendaraan",), "petugas-4"),
+        Desk("loket-5", "Loket 5", "lantai-2", ("paspor",), "petugas-5"),
+        Desk("loket-6", "Loket 6", "lantai-2", ("skck", "bpjs-kesehatan"), "petugas-6"),
+    )
+    return Hall(timezone="Asia/Makassar", services=services, desks=desks)
+
+
+@dataclass(slots=True)
+class _Ticket:
+    id: str
+    number: str
+    service: Service
+    priority_group: str | None
+    channel: str
+    issued: float
+    queued: float  # when it (re)joined a queue: issue or transfer
+    status: str = "waiting"
+    desk: Desk | None = None
+    recalls: int = 0
+    serving: float = 0.0
+    transferred: bool = False
+
+
+@dataclass(slots=True)
+class _Desk:
+    desk: Desk
+    status: str = "closed"
+    ticket: _Ticket | None = None
+    pause_pending: bool = False
+    close_pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """One simulated day: its events in order and what happened."""
+
+    events: tuple[CloudEvent, ...]
+    tickets: int
+    counts: dict[str, int]
+
+
+class _Simulation:
+    """Discrete-event simulation of one branch; ``run`` returns its events."""
+
+    def __init__(self, hall: Hall, branch_id: str, start: datetime, rng: random.Random) -> None:
+        self.hall, self.branch, self.start, self.rng = hall, branch_id, start, rng
+        self.zone = ZoneInfo(hall.timezone)
+        self.desks = {d.id: _Desk(d) for d in hall.desks}
+        self.queues: dict[str, list[_Ticket]] = {s.id: [] for s in hall.services}
+        self.numbers: Tally[str] = Tally()
+        self.agenda: list[tuple[float, int, Callable[[float], None]]] = []
+        self.scheduled = 0  # tie-breaker: same moment, first scheduled first
+        self.events: list[CloudEvent] = []
+        self.issued = 0
+
+    # -- the agenda ---------------------------------------------------------
+    def at(self, moment: float, action: Callable[[float], None]) -> None:
+        self.scheduled += 1
+        heapq.heappush(self.agenda, (moment, self.scheduled, action))
+
+    def run(self, tickets: int, span: float, close_day: bool) -> list[CloudEvent]:
+        for i, desk in enumerate(self.hall.desks):
+            self.at(5.0 * i, partial(self.open, desk_id=desk.id))
+        window = span * (0.85 if close_day else 0.95)
+        for moment in sorted(
+            self.rng.triangular(window * 0.01, window, window * 0.3) for _ in range(tickets)
+        ):
+            self.at(moment, self.arrive)
+        self.at(span * 0.45, lambda t: self.request_pause("loket-2", t))
+        self.at(span * 0.8, lambda t: self.request_close("loket-6", t))
+        if close_day:
+            self.at(span * 0.9, self.close_all)
+        while self.agenda:
+            moment, _, action = heapq.heappop(self.agenda)
+            if not close_day and moment > span:
+                break
+            action(moment)
+        return self.events
+
+    # -- emitting -----------------------------------------------------------
+    def emit(self, moment: float, kind: EventType, subject: str, data: dict[str, Any]) -> None:
+        when = self.start + timedelta(seconds=moment)
+        event = new_event(kind, source=SOURCE, subject=subject, branch_id=self.branch, data=data, time=when)
+        self.events.append(replace(event, id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4))))
+
+    def stamp(self, moment: float) -> str:
+        return format_time(self.start + timedelta(seconds=moment))
+
+    def ticket_data(self, ticket: _Ticket, desk: Desk | None, **extra: Any) -> dict[str, Any]:
+        issued = self.start + timedelta(seconds=ticket.issued)
+        return {
+            "ticket_id": ticket.id,
+            "number": ticket.number,
+            "branch_id": self.branch,
+            "business_date": issued.astimezone(self.zone).date().isoformat(),
+            "service_id": ticket.service.id,
+            "service_name": ticket.service.name,
+            "agency_id": ticket.service.agency_id,
+            "agency_name": ticket.service.agency_name,
+            "counter_id": desk.id if desk else None,
+            "counter_name": desk.name if desk else None,
+            "zone": desk.zone if desk else None,
+            "priority": ticket.priority_group is not None,
+            "priority_group": ticket.priority_group,
+            "channel": ticket.channel,
+            "issued_at": format_time(issued),
+            "status": ticket.status,
+            **extra,
+        }
+
+    def desk_event(self, moment: float, kind: EventType, state: _Desk) -> None:
+        desk = state.desk
+        data = {
+            "counter_id": desk.id,
+            "counter_name": desk.name,
+            "branch_id": self.branch,
+            "zone": desk.zone,
+            "service_ids": list(desk.service_ids),
+            "status": state.status,
+            "operator": desk.operator,
+        }
+        self.emit(moment, kind, desk.id, data)
+
+    # -- counters -----------------------------------------------------------
+    def open(self, moment: float, desk_id: str) -> None:
+        state = self.desks[desk_id]
+        state.status = "open"
+        self.desk_event(moment, EventType.COUNTER_OPENED, state)
+        self.dispatch(moment)
+
+    def resume(self, moment: float, desk_id: str) -> None:
+        if self.desks[desk_id].status == "paused":  # it may have closed during the break
+            self.open(moment, desk_id)
+
+    def request_pause(self, desk_id: str, moment: float) -> None:
+        state = self.desks[desk_id]
+        if state.status != "open":
+            return
+        if state.ticket is not None:
+            state.pause_pending = True
+            return
+        self.pause(state, moment)
+
+    def pause(self, state: _Desk, moment: float) -> None:
+        state.status, state.pause_pending = "paused", False
+        self.desk_event(moment, EventType.COUNTER_PAUSED, state)
+        self.at(moment + BREAK, lambda t: self.resume(t, state.desk.id))
+
+    def close_all(self, moment: float) -> None:
+        for desk in self.hall.desks:
+            self.request_close(desk.id, moment)
+
+    def request_close(self, desk_id: str, moment: float) -> None:
+        state = self.desks[desk_id]
+        if state.status == "closed":
+            return
+        if state.ticket is not None or (state.status == "open" and self.waiting_for(state.desk)):
+            state.close_pending = True
+            return
+        self.close(state, moment)
+
+    def close(self, state: _Desk, moment: float) -> None:
+        state.status, state.close_pending = "closed", False
+        self.desk_event(moment, EventType.COUNTER_CLOSED, state)
+
+    def waiting_for(self, desk: Desk) -> bool:
+        return any(self.queues[s] for s in desk.service_ids)
+
+    def free(self, state: _Desk, moment: float) -> None:
+        state.ticket = None
+        if state.pause_pending:
+            self.pause(state, moment)
+        elif state.close_pending and not self.waiting_for(state.desk):
+            self.close(state, moment)
+        self.dispatch(moment)
+
+    # -- tickets ------------------------------------------------------------
+    def arrive(self, moment: float) -> None:
+        rng, services = self.rng, self.hall.services
+        service = rng.choices(services, weights=[s.weight for s in services])[0]
+        self.numbers[service.prefix] += 1
+        group = rng.choice(("lansia", "disabilitas", "ibu_hamil")) if rng.random() < 0.1 else None
+        channel = "online" if rng.random() < 0.3 else "kiosk"
+        ticket = _Ticket(
+            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            number=f"{service.prefix}{self.numbers[service.prefix]:03d}",
+            service=service,
+            priority_group=group,
+            channel=channel,
+            issued=moment,
+            queued=moment,
+        )
+        self.issued += 1
+        queue = self.queues[service.id]
+        queue.append(ticket)
+        desks = sum(1 for d in self.hall.desks if service.id in d.service_ids)
+        position = len(queue)
+        extra = {
+            "position": position,
+            "estimated_wait_seconds": int(position * service.mean_service / desks),
+            "target_wait_seconds": service.target_wait,
+        }
+        self.emit(moment, EventType.TICKET_ISSUED, ticket.id, self.ticket_data(ticket, None, **extra))
+        if rng.random() < 0.05:
+            self.at(moment + rng.uniform(300.0, 2400.0), lambda t: self.cancel(ticket, t))
+        self.dispatch(moment)
+
+    def cancel(self, ticket: _Ticket, moment: float) -> None:
+        if ticket.status != "waiting":
+            return
+        self.queues[ticket.service.id].remove(ticket)
+        ticket.status = "cancelled"
+        self.emit(moment, EventType.TICKET_CANCELLED, ticket.id, self.ticket_data(ticket, None))
+
+    def dispatch(self, moment: float) -> None:
+        for state in self.desks.values():
+            if state.status != "open" or state.ticket is not None:
+                continue
+            candidates = [t for s in state.desk.service_ids for t in self.queues[s]]
+            if not candidates:
+                if state.close_pending:
+                    self.close(state, moment)
+                continue
+            ticket = min(candidates, key=lambda t: (t.priority_group is None, t.queued))
+            self.call(state, ticket, moment)
+
+    def call(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
+        self.queues[ticket.service.id].remove(ticket)
+        state.ticket, ticket.desk, ticket.status, ticket.recalls = ticket, state.desk, "called", 0
+        extra = {"called_at": self.stamp(moment), "operator": state.desk.operator, "forced": False}
+        self.emit(moment, EventType.TICKET_CALLED, ticket.id, self.ticket_data(ticket, state.desk, **extra))
+        self.after_call(state, ticket, moment)
+
+    def after_call(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
+        present = 0.85 if ticket.recalls == 0 else 0.4  # who missed the first call often missed it for good
+        if self.rng.random() < present:
+            self.at(moment + self.rng.uniform(8.0, 90.0), lambda t: self.serve(state, ticket, t))
+        elif ticket.recalls < MAX_RECALLS:
+            self.at(moment + RECALL_AFTER, lambda t: self.recall(state, ticket, t))
+        else:
+            self.at(moment + RECALL_AFTER, lambda t: self.no_show(state, ticket, t))
+
+    def recall(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
+        ticket.recalls += 1
+        data = self.ticket_data(ticket, state.desk, recall_count=ticket.recalls)
+        self.emit(moment, EventType.TICKET_RECALLED, ticket.id, data)
+        self.after_call(state, ticket, moment)
+
+    def no_show(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
+        ticket.status = "no_show"
+        data = self.ticket_data(ticket, state.desk, recall_count=ticket.recalls)
+        self.emit(moment, EventType.TICKET_NO_SHOW, ticket.id, data)
+        self.free(state, moment)
+
+    def serve(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
+        ticket.status, ticket.serving = "serving", moment
+        data = self.ticket_data(ticket, state.desk, serving_at=self.stamp(moment))
+        self.emit(moment, EventType.TICKET_SERVING, ticket.id, data)
+        length = max(60.0, self.rng.gammavariate(4.0, ticket.service.mean_service / 4.0))
+        self.at(moment + length, lambda t: self.finish(state, ticket, t))
+
+    def finish(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
+        if not ticket.transferred and self.rng.random() < 0.05:
+            self.transfer(state, ticket, moment)
+            return
+        ticket.status = "completed"
+        extra = {"completed_at": self.stamp(moment), "serving_at": self.stamp(ticket.serving)}
+        self.emit(
+            moment, EventType.TICKET_COMPLETED, ticket.id, self.ticket_data(ticket, state.desk, **extra)
+        )
+        if self.rng.random() < 0.4:
+            self.at(moment + self.rng.uniform(30.0, 900.0), lambda t: self.survey(ticket, state.desk, t))
+        self.free(state, moment)
+
+    def transfer(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
+        old = ticket.service
+        served = {s for d in self.desks.values() if d.status == "open" for s in d.desk.service_ids}
+        choices = [s for s in self.hall.services if s.id != old.id and s.id in served] or [old]
+        ticket.service = self.rng.choice(choices)
+        ticket.status, ticket.transferred, ticket.queued, ticket.desk = "waiting", True, moment, None
+        extra = {"from_service_id": old.id, "from_agency_id": old.agency_id, "from_counter_id": state.desk.id}
+        self.emit(
+            moment, EventType.TICKET_TRANSFERRED, ticket.id, self.ticket_data(ticket, state.desk, **extra)
+        )
+        self.queues[ticket.service.id].append(ticket)
+        self.free(state, moment)
+
+    def survey(self, ticket: _Ticket, desk: Desk, moment: float) -> None:
+        mood = self.rng.random()
+        scores = [min(4, max(1, round(self.rng.gauss(3.2 + mood * 0.6, 0.6)))) for _ in range(9)]
+        data = {
+            "ticket_id": ticket.id,
+            "number": ticket.number,
+            "branch_id": self.branch,
+            "agency_id": ticket.service.agency_id,
+            "service_id": ticket.service.id,
+            "counter_id": desk.id,
+            "scores": scores,
+            "submitted_at": self.stamp(moment),
+        }
+        self.emit(moment, EventType.SURVEY_SUBMITTED, ticket.id, data)
+
+
+def build_day(
+    branch_id: str,
+    *,
+    tickets: int = 300,
+    seed: int = 1,
+    start: datetime,
+    hours: float = 8.0,
+    close_day: bool = False,
+    first_sequence: int = 1,
+    hall: Hall | None = None,
+) -> Day:
+    """Simulate one hall day from ``start`` over ``hours`` of event time (pure, deterministic).
+
+    Without ``close_day`` the day stops at ``start + hours`` with the hall still
+    open (some tickets waiting, counters open); with it, issuing stops early,
+    the queues drain and every counter closes.
+    """
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    sim = _Simulation(hall or banjarbaru(), branch_id, start.astimezone(UTC), random.Random(seed))
+    events = sim.run(tickets, hours * 3600.0, close_day)
+    sequenced = tuple(e.with_sequence(first_sequence + i) for i, e in enumerate(events))
+    return Day(events=sequenced, tickets=sim.issued, counts=dict(Tally(e.type.value for e in sequenced)))
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What :func:`simulate_day` produced."""
+
+    topic: str
+    branch_id: str
+    tickets: int
+    events: int
+    first_sequence: int
+    last_sequence: int
+    first_time: str
+    last_time: str
+    produce_seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+async def produce(bootstrap: str, topic: str, events: Sequence[CloudEvent]) -> None:
+    """Send ``events`` in order (key = branch id) with an idempotent producer, then flush."""
+    from aiokafka import AIOKafkaProducer  # kept here so the pure part imports no Kafka client
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        pending = [await producer.send(topic, encode(e), key=e.branchid.encode()) for e in events]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def simulate_day(
+    bootstrap: str,
+    topic: str,
+    branch_id: str,
+    *,
+    tickets: int = 300,
+    seed: int = 1,
+    start: datetime | None = None,
+    hours: float = 8.0,
+    close_day: bool = False,
+    first_sequence: int = 1,
+) -> Summary:
+    """Simulate a hall day and produce it onto ``topic``; by default the day ends now."""
+    loop = asyncio.get_running_loop()
+    begin = start or datetime.now(UTC) - timedelta(hours=hours)
+    day = build_day(
+        branch_id,
+        tickets=tickets,
+        seed=seed,
+        start=begin,
+        hours=hours,
+        close_day=close_day,
+        first_sequence=first_sequence,
+    )
+    started = loop.time()
+    await produce(bootstrap, topic, day.events)
+    return Summary(
+        topic=topic,
+        branch_id=branch_id,
+        tickets=day.tickets,
+        events=len(day.events),
+        first_sequence=day.events[0].sequence,
+        last_sequence=day.events[-1].sequence,
+        first_time=format_time(day.events[0].time),
+        last_time=format_time(day.events[-1].time),
+        produce_seconds=round(loop.time() - started, 3),
+        counts=day.counts,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The command line: simulate one day and print its summary as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bench.simulate", description=__doc__.split("\n")[0])
+    parser.add_argument("--bootstrap", default="localhost:9092")
+    parser.add_argument("--topic", default="queue.events")
+    parser.add_argument("--branch", default="sim-banjarbaru")
+    parser.add_argument("--tickets", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hours", type=float, default=8.0)
+    parser.add_argument(
+        "--start", type=datetime.fromisoformat, help="RFC 3339 with offset; default: now - hours"
+    )
+    parser.add_argument("--first-sequence", type=int, default=1)
+    parser.add_argument("--close-day", action="store_true", help="drain the queues and close every counter")
+    args = parser.parse_args(argv)
+    summary = asyncio.run(
+        simulate_day(
+            args.bootstrap,
+            args.topic,
+            args.branch,
+            tickets=args.tickets,
+            seed=args.seed,
+            start=args.start,
+            hours=args.hours,
+            close_day=args.close_day,
+            first_sequence=args.first_sequence,
+        )
+    )
+    print(json.dumps(asdict(summary), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The ticket and counter state machines, as pure transition functions.
+
+Ticket::
+
+    waiting ──call──► called ──recall──► called (recall_count + 1)
+       │                 ├──start──► serving ──complete──► completed
+       │                 └──no_show──► no_show   (after enough recalls and time)
+       │                               serving ──transfer──► waiting (another service)
+       └──cancel──► cancelled
+
+Counter::
+
+    closed ──open──► open ──pause──► paused ──open──► open
+    open / paused ──close──► closed
+
+Every other move raises :class:`~services.ticketing.errors.IllegalTransition`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.ticketing.errors import IllegalTransition
+
+
+class TicketStatus(enum.StrEnum):
+    """Where a ticket stands."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        """Completed, no-show and cancelled tickets never move again."""
+        return self in _FINAL
+
+    @property
+    def is_active(self) -> bool:
+        """Called or serving: the ticket occupies a counter."""
+        return self in (TicketStatus.CALLED, TicketStatus.SERVING)
+
+
+_FINAL = frozenset({TicketStatus.COMPLETED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED})
+
+
+class TicketAction(enum.StrEnum):
+    """What can happen to a ticket."""
+
+    CALL = "call"
+    RECALL = "recall"
+    START = "start"
+    COMPLETE = "complete"
+    NO_SHOW = "no-show"
+    TRANSFER = "transfer"
+    CANCEL = "cancel"
+
+
+_TICKET_MOVES: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
+    (TicketStatus.WAITING, TicketAction.CALL): TicketStatus.CALLED,
+    (TicketStatus.WAITING, TicketAction.CANCEL): TicketStatus.CANCELLED,
+    (TicketStatus.CALLED, TicketAction.RECALL): TicketStatus.CALLED,
+    (TicketStatus.CALLED, TicketAction.START): TicketStatus.SERVING,
+    (TicketStatus.CALLED, TicketAction.NO_SHOW): TicketStatus.NO_SHOW,
+    (TicketStatus.SERVING, TicketAction.COMPLETE): TicketStatus.COMPLETED,
+    (TicketStatus.SERVING, TicketAction.TRANSFER): TicketStatus.WAITING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NoShowRule:
+    """A no-show may be marked only after ``min_recalls`` recalls and ``min_seconds`` since the call."""
+
+    min_recalls: int = 2
+    min_seconds: int = 120
+
+
+def ticket_transition(status: TicketStatus, action: TicketAction) -> TicketStatus:
+    """The status after ``action``; IllegalTransition when the machine refuses it."""
+    try:
+        return _TICKET_MOVES[(status, action)]
+    except KeyError:
+        raise IllegalTransition(f"a ticket that is {status.value} cannot {action.value}") from None
+
+
+def check_no_show(rule: NoShowRule, *, recall_count: int, first_called_at: datetime, now: datetime) -> None:
+    """Raise IllegalTransition unless the ticket was recalled and waited long enough."""
+    if recall_count < rule.min_recalls:
+        raise IllegalTransition(
+            f"no-show needs at least {rule.min_recalls} recall(s) first; this ticket has {recall_count}"
+        )
+    earliest = first_called_at + timedelta(seconds=rule.min_seconds)
+    if now < earliest:
+        left = int((earliest - now).total_seconds()) + 1
+        raise IllegalTransition(
+            f"no-show is allowed {rule.min_seconds} s after the first call; wait {left} s more"
+        )
+
+
+class CounterStatus(enum.StrEnum):
+    """Whether a counter is serving."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class CounterAction(enum.StrEnum):
+    """What an operator can do with the counter itself."""
+
+    OPEN = "open"
+    PAUSE = "pause"
+    CLOSE = "close"
+
+
+_COUNTER_MOVES: dict[tuple[CounterStatus, CounterAction], CounterStatus] = {
+    (CounterStatus.CLOSED, CounterAction.OPEN): CounterStatus.OPEN,
+    (CounterStatus.PAUSED, CounterAction.OPEN): CounterStatus.OPEN,
+    (CounterStatus.OPEN, CounterAction.PAUSE): CounterStatus.PAUSED,
+    (CounterStatus.OPEN, CounterAction.CLOSE): CounterStatus.CLOSED,
+    (CounterStatus.PAUSED, CounterAction.CLOSE): CounterStatus.CLOSED,
+}
+
+
+def counter_transition(
+    status: CounterStatus, action: CounterAction, *, has_active_ticket: bool
+) -> CounterStatus:
+    """The counter's status after ``action``; a counter with an active ticket may not pause or close."""
+    try:
+        after = _COUNTER_MOVES[(status, action)]
+    except KeyError:
+        raise IllegalTransition(f"a counter that is {status.value} cannot {action.value}") from None
+    if has_active_ticket and after is not CounterStatus.OPEN:
+        raise IllegalTransition(f"finish the active ticket before you {action.value} the counter")
+    return after
+
+
+def check_can_call(status: CounterStatus, *, has_active_ticket: bool) -> None:
+    """A counter calls only when open and free: it finishes one ticket before the next."""
+    if status is not CounterStatus.OPEN:
+        raise IllegalTransition(f"the counter is {status.value}; open it before calling")
+    if has_active_ticket:
+        raise IllegalTransition(
+            "the counter already has an active ticket; complete, mark no-show or transfer it first"
+        )

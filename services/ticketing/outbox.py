@@ -1,0 +1,297 @@
+"""The transactional outbox and its relay to Kafka.
+
+``enqueue`` writes an event in the caller's transaction, so a state change
+and its event commit together or not at all. ``OutboxRelay`` publishes the
+committed rows to Kafka:
+
+* it wakes on ``LISTEN antrian_outbox`` and also polls, so a lost
+  notification delays an event by at most one poll interval;
+* one branch is handled by one relay at a time (a PostgreSQL advisory lock
+  per branch), so several relay instances never reorder a branch;
+* each row gets the branch's next ``sequence`` in a committed transaction
+  *before* it is sent, and keeps it if sending fails: a retry re-sends the
+  same id and sequence, which consumers recognise as a duplicate;
+* rows are marked published only after Kafka acknowledged them (idempotent
+  producer, ``acks=all``); while Kafka is down the rows wait, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from services.events import CloudEvent, EventError, decode, encode
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "antrian_outbox"
+BATCH_SIZE = 500
+RETENTION_SECONDS = 7 * 24 * 3600  # published rows kept a week for audits
+
+
+async def enqueue(conn: asyncpg.Connection, event: CloudEvent) -> None:
+    """Add ``event`` to the outbox inside the caller's open transaction."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("enqueue() must run inside the transaction of the state change")
+    await conn.execute(
+        "INSERT INTO outbox (branch_id, event_id, event_type, event) VALUES ($1, $2, $3, $4::jsonb)",
+        event.branchid,
+        event.id,
+        event.type.value,
+        json.dumps(event.to_dict(), ensure_ascii=False),
+    )
+
+
+class RelayMetrics:
+    """The relay's Prometheus instruments, registered once per registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.backlog = Gauge("qms_outbox_backlog", "Outbox events not yet published", registry=registry)
+        self.published = Counter(
+            "qms_outbox_published", "Outbox events acknowledged by Kafka", registry=registry
+        )
+        self.errors = Counter(
+            "qms_outbox_publish_errors", "Failed attempts to publish outbox events", registry=registry
+        )
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to Kafka in per-branch order."""
+
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        schema: str,
+        bootstrap_servers: str,
+        topic: str,
+        registry: CollectorRegistry | None = None,
+        poll_interval: float = 1.0,
+        request_timeout_ms: int = 10_000,
+    ) -> None:
+        self._dsn = dsn
+        self._schema = schema
+        self._bootstrap = bootstrap_servers
+        self._topic = topic
+        self._poll = poll_interval
+        self._request_timeout_ms = request_timeout_ms
+        self._metrics = RelayMetrics(registry if registry is not None else CollectorRegistry())
+        self._wake = asyncio.Event()
+        self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._last_cleanup = 0.0
+
+    @property
+    def kafka_connected(self) -> bool:
+        """True while the relay holds a started producer."""
+        return self._producer is not None
+
+    async def start(self) -> None:
+        """Open the database connections and start relaying in the background."""
+        settings = {"search_path": self._schema, "application_name": "antrian-outbox-relay"}
+        self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2, server_settings=settings)
+        self._listener = await asyncpg.connect(self._dsn, server_settings=settings)
+        await self._listener.add_listener(CHANNEL, self._on_notify)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight, then close Kafka and the database."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=15)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        await self._close_producer()
+        if self._listener is not None:
+            await self._listener.close()
+        if self._pool is not None:
+            await self._pool.close()
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self._schema:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            try:
+                await self._ensure_producer()
+                busy = await self.relay_once()
+                backoff = 0.5
+                if busy:
+                    continue  # more may be waiting: do not sleep between batches
+            except (KafkaError, OSError, TimeoutError) as exc:
+                self._metrics.errors.inc()
+                log.warning("outbox relay: Kafka unavailable (%r); retrying in %.1fs", exc, backoff)
+                await self._close_producer()
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            except asyncpg.PostgresError as exc:
+                log.warning("outbox relay: database error %r; retrying in %.1fs", exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            except Exception:  # the task's outermost loop: log and go on
+                log.exception("outbox relay: unexpected error; retrying")
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            await self._sleep(self._poll)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()
+
+    async def _ensure_producer(self) -> None:
+        if self._producer is not None:
+            return
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+            request_timeout_ms=self._request_timeout_ms,
+            client_id="antrian-outbox-relay",
+        )
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self._producer = producer
+        log.info("outbox relay connected to Kafka at %s", self._bootstrap)
+
+    async def _close_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(KafkaError, OSError, TimeoutError):
+                await producer.stop()
+
+    async def relay_once(self) -> bool:
+        """Publish one batch per branch with pending rows; True if any was full."""
+        assert self._pool is not None
+        async with self._pool.acquire() as conn:
+            branches = await conn.fetch(
+                "SELECT branch_id, count(*) AS n FROM outbox"
+                " WHERE published_at IS NULL AND error IS NULL GROUP BY branch_id"
+            )
+            self._metrics.backlog.set(sum(r["n"] for r in branches))
+            busy = False
+            for row in branches:
+                published = await self._relay_branch(conn, row["branch_id"])
+                busy = busy or published >= BATCH_SIZE
+            await self._cleanup(conn)
+        return busy
+
+    async def _relay_branch(self, conn: asyncpg.Connection, branch_id: str) -> int:
+        lock_key = f"antrian-outbox:{self._schema}:{branch_id}"
+        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
+            return 0  # another relay instance has this branch right now
+        try:
+            rows = await self._assign_sequences(conn, branch_id)
+            if not rows:
+                return 0
+            await self._publish(conn, branch_id, rows)
+            return len(rows)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)
+
+    async def _assign_sequences(self, conn: asyncpg.Connection, branch_id: str) -> list[asyncpg.Record]:
+        """Give unsequenced pending rows the branch's next sequences, committed."""
+        async with conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, event, sequence FROM outbox"
+                " WHERE branch_id = $1 AND published_at IS NULL AND error IS NULL"
+                " ORDER BY sequence NULLS LAST, id LIMIT $2",
+                branch_id,
+                BATCH_SIZE,
+            )
+            fresh = [r["id"] for r in rows if r["sequence"] is None]
+            if not fresh:
+                return list(rows)
+            last = await conn.fetchval(
+                "INSERT INTO branch_sequences AS b (branch_id, last_sequence) VALUES ($1, $2)"
+                " ON CONFLICT (branch_id) DO UPDATE SET last_sequence = b.last_sequence + $2"
+                " RETURNING last_sequence",
+                branch_id,
+                len(fresh),
+            )
+            first = last - len(fresh) + 1
+            await conn.executemany(
+                "UPDATE outbox SET sequence = $2 WHERE id = $1",
+                [(row_id, first + i) for i, row_id in enumerate(fresh)],
+            )
+            return list(
+                await conn.fetch(
+                    "SELECT id, event, sequence FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY sequence",
+                    [r["id"] for r in rows],
+                )
+            )
+
+    async def _publish(
+        self, conn: asyncpg.Connection, branch_id: str, rows: Sequence[asyncpg.Record]
+    ) -> None:
+        producer = self._producer
+        assert producer is not None
+        key = branch_id.encode()
+        futures: list[asyncio.Future[Any]] = []
+        sent: list[int] = []
+        for row in rows:
+            payload = self._payload(row)
+            if payload is None:
+                await conn.execute("UPDATE outbox SET error = $2 WHERE id = $1", row["id"], "invalid event")
+                continue
+            futures.append(await producer.send(self._topic, payload, key=key))
+            sent.append(row["id"])
+        if not futures:
+            return
+        try:
+            await asyncio.gather(*futures)
+        except KafkaError:
+            # Some may have landed: they keep their ids and sequences, so the
+            # retry's duplicates are recognisable downstream.
+            self._metrics.errors.inc()
+            raise
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
+        self._metrics.published.inc(len(sent))
+        self._metrics.backlog.dec(len(sent))
+        log.debug("published %d events of branch %s", len(sent), branch_id)
+
+    @staticmethod
+    def _payload(row: asyncpg.Record) -> bytes | None:
+        stored = json.loads(row["event"]) if isinstance(row["event"], str) else row["event"]
+        try:
+            return encode(decode({**stored, "sequence": row["sequence"]}))
+        except EventError as exc:
+            log.error("outbox row %s holds an invalid event and is set aside: %s", row["id"], exc)
+            return None
+
+    async def _cleanup(self, conn: asyncpg.Connection) -> None:
+        now = time.monotonic()
+        if now - self._last_cleanup < 3600:
+            return
+        self._last_cleanup = now
+        deleted = await conn.execute(
+            "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
+            float(RETENTION_SECONDS),
+        )
+        log.info("outbox cleanup: %s", deleted)

@@ -1,0 +1,164 @@
+"""The outbox relay against the real PostgreSQL and Kafka broker."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from services.events import CloudEvent, EventType, decode, new_event
+from services.ticketing.migrate import migrate
+from services.ticketing.outbox import OutboxRelay, enqueue
+from tests.conftest import SchemaFactory, TopicFactory, unique_name
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+
+def _event(branch: str, n: int) -> CloudEvent:
+    return new_event(
+        EventType.COUNTER_OPENED if n % 2 else EventType.COUNTER_PAUSED,
+        source="/ticketing",
+        subject=f"{branch}-loket-{n}",
+        branch_id=branch,
+        data={"counter_id": f"{branch}-loket-{n}", "n": n},
+        time=datetime.now(UTC),
+    )
+
+
+async def _write(dsn: str, schema: str, events: list[CloudEvent]) -> None:
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    try:
+        for event in events:
+            async with conn.transaction():
+                await enqueue(conn, event)
+    finally:
+        await conn.close()
+
+
+async def _read(bootstrap: str, topic: str, count: int, within: float = 30) -> list[CloudEvent]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    got: list[CloudEvent] = []
+    try:
+        async with asyncio.timeout(within):
+            while len(got) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    got.extend(decode(r.value) for r in records)
+        # Anything beyond the expected count would be a duplicate.
+        extra = await consumer.getmany(timeout_ms=1000)
+        got.extend(decode(r.value) for records in extra.values() for r in records)
+    finally:
+        await consumer.stop()
+    return got
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _prepared(dsn: str, new_schema: SchemaFactory) -> str:
+    schema = await new_schema()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, schema)
+    finally:
+        await conn.close()
+    return schema
+
+
+async def test_relay_publishes_each_event_once_in_branch_order(
+    kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
+) -> None:
+    topic = await new_topic(partitions=3)
+    schema = await _prepared(database_url, new_schema)
+    branches = [unique_name("b"), unique_name("b")]
+    events = [_event(branches[i % 2], i) for i in range(60)]
+    relay = OutboxRelay(dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic)
+    await relay.start()
+    try:
+        await _write(database_url, schema, events)
+        got = await _read(kafka_bootstrap, topic, len(events))
+    finally:
+        await relay.stop()
+
+    assert sorted(e.id for e in got) == sorted(e.id for e in events)
+    for branch in branches:
+        mine = [e for e in got if e.branchid == branch]
+        assert [e.sequence for e in mine] == list(range(1, 31))
+        written = [e.id for e in events if e.branchid == branch]
+        assert [e.id for e in mine] == written
+
+
+async def test_events_written_while_kafka_is_down_arrive_in_order_once(
+    kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
+) -> None:
+    topic = await new_topic(partitions=1)
+    schema = await _prepared(database_url, new_schema)
+    branch = unique_name("b")
+    down = OutboxRelay(
+        dsn=database_url,
+        schema=schema,
+        bootstrap_servers=f"127.0.0.1:{_closed_port()}",
+        topic=topic,
+        request_timeout_ms=2000,
+    )
+    await down.start()
+    events = [_event(branch, i) for i in range(25)]
+    try:
+        await _write(database_url, schema, events)  # accepted although Kafka is unreachable
+        await asyncio.sleep(1.5)
+        assert not down.kafka_connected
+    finally:
+        await down.stop()
+
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": schema})
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 25
+    finally:
+        await conn.close()
+
+    # Two relays at once, as with several ticketing replicas: order must hold.
+    relays = [
+        OutboxRelay(dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic)
+        for _ in range(2)
+    ]
+    for relay in relays:
+        await relay.start()
+    try:
+        await _write(database_url, schema, [_event(branch, 100 + i) for i in range(25)])
+        got = await _read(kafka_bootstrap, topic, 50)
+    finally:
+        for relay in relays:
+            await relay.stop()
+    assert len(got) == 50
+    assert [e.sequence for e in got] == list(range(1, 51))
+    assert [e.subject for e in got[:25]] == [e.subject for e in events]
+
+
+async def test_enqueue_outside_a_transaction_is_refused(database_url: str, new_schema: SchemaFactory) -> None:
+    schema = await _prepared(database_url, new_schema)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": schema})
+    try:
+        with pytest.raises(RuntimeError, match="inside the transaction"):
+            await enqueue(conn, _event("b1", 1))
+    finally:
+        await conn.close()
+
+
+async def test_migrations_are_idempotent(database_url: str, new_schema: SchemaFactory) -> None:
+    schema = await new_schema()
+    conn = await asyncpg.connect(database_url)
+    try:
+        first = await migrate(conn, schema)
+        again = await migrate(conn, schema)
+    finally:
+        await conn.close()
+    assert first[0] == "001"
+    assert again == []

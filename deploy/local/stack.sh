@@ -27,8 +27,10 @@ KAFKA_PORT="${ANTRIAN_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${ANTRIAN_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${ANTRIAN_KAFKA_HEAP:--Xms256m -Xmx768m}"
 PG_PORT="${ANTRIAN_PG_PORT:-5433}"
-PG_DATA="$RUN/pg/data"
-PG_SOCKET="$RUN/pg/socket"
+PG_DIR="$RUN/pg"
+PG_DATA="$PG_DIR/data"
+# Unix socket paths are limited to ~107 bytes: keep the socket in /tmp.
+PG_SOCKET="/tmp/antrian-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
 
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 export DATABASE_URL="${DATABASE_URL:-postgresql://antrian:antrian@127.0.0.1:$PG_PORT/antrian}"
@@ -169,22 +171,35 @@ pg_up() {
     bin="$(pg_bindir)" || die "PostgreSQL server binaries missing: sudo apt-get install -y postgresql-15"
     if alive postgres; then say "postgres already running"; return 0; fi
     port_open "$PG_PORT" && die "port $PG_PORT is already taken by another process; stop it or set ANTRIAN_PG_PORT"
-    mkdir -p "$RUN/pg" "$PIDS" "$LOGS"
+    mkdir -p "$PIDS" "$LOGS"
     if [[ $EUID -eq 0 ]]; then
         id postgres >/dev/null 2>&1 || die "user postgres missing: sudo apt-get install -y postgresql-15"
-        chown postgres:postgres "$RUN/pg"
+        mkdir -p "$PG_DIR"
+        chown postgres:postgres "$PG_DIR"
+        if ! runuser -u postgres -- test -w "$PG_DIR"; then
+            # The checkout sits where user postgres cannot reach (e.g. under
+            # /root): keep the cluster in postgres' home, linked from .run/pg.
+            local home_dir; home_dir="$(getent passwd postgres | cut -d: -f6)/antrian-$(basename "$PG_SOCKET")"
+            say "user postgres cannot reach $PG_DIR; keeping the cluster in $home_dir"
+            mkdir -p "$home_dir" && chown postgres:postgres "$home_dir"
+            rmdir "$PG_DIR" 2>/dev/null || rm -rf "$PG_DIR"
+            ln -sfn "$home_dir" "$PG_DIR"
+        fi
+    else
+        mkdir -p "$PG_DIR"
     fi
     if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
         say "initialising a PostgreSQL cluster in $PG_DATA"
         as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-            -E UTF8 --locale=C.UTF-8 >"$RUN/pg/initdb.log" 2>&1 \
-            || { cat "$RUN/pg/initdb.log" >&2; die "initdb failed"; }
+            -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
+            || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
     fi
-    as_pg mkdir -p "$PG_SOCKET"
+    mkdir -p "$PG_SOCKET"
+    [[ $EUID -eq 0 ]] && chown postgres:postgres "$PG_SOCKET"
     say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$RUN/pg/postgres.log" -w -t 60 start \
+    as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -w -t 60 start \
         -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=${ANTRIAN_PG_FSYNC:-on}" \
-        >/dev/null || { tail -n 30 "$RUN/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
+        >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
     head -1 "$PG_DATA/postmaster.pid" >"$PIDS/postgres.pid"
     local psql=(as_pg "$bin/psql" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1)
     "${psql[@]}" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'antrian') THEN CREATE ROLE antrian LOGIN SUPERUSER PASSWORD 'antrian'; END IF; END \$\$;"

@@ -1,0 +1,25 @@
+"""The display service's exceptions.
+
+Tree::
+
+    DisplayError                root of everything this service raises
+    ├── SettingsError           an environment variable is missing or malformed
+    ├── ScreenError             an event's data cannot be folded (dead-lettered)
+    └── AudioError              the speech synthesizer failed
+"""
+
+
+class DisplayError(Exception):
+    """Root of every error raised by the display service."""
+
+
+class SettingsError(DisplayError):
+    """A setting read from the environment is invalid; the message names it."""
+
+
+class ScreenError(DisplayError):
+    """An event is well-formed but its data cannot be shown."""
+
+
+class AudioError(DisplayError):
+    """Server-side speech synthesis failed."""

@@ -1,0 +1,403 @@
+"""The hall screen as a pure fold of events: no I/O, time is an input.
+
+``apply(screen, event, today=..., tz=...)`` folds one event into a branch's
+:class:`BranchScreen` and returns the :class:`Change` a screen must show, or
+``None`` when the event changes nothing visible. The per-branch ``sequence``
+makes the fold idempotent: an event whose sequence is not above the last one
+applied is a duplicate or a replay and is ignored, so feeding the same events
+twice changes nothing. A gap (a sequence that skips ahead) is applied: the
+log's order is the truth, and the screen cannot wait for what never comes.
+
+Only the branch's current business day is kept: ticket events carry
+``data.business_date``; counter events count for the local date of their
+``time``. An event for a later day empties the screen first (the rollover at
+local midnight needs no job); events of an earlier day are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, tzinfo
+from typing import Any
+
+from services.display.announce import announcement
+from services.display.errors import ScreenError
+from services.events import CloudEvent, EventType
+
+RECENT_CALLS = 10
+"""How many calls the screen keeps, newest first."""
+
+
+@dataclass
+class CounterView:
+    """One counter as the hall sees it."""
+
+    counter_id: str
+    name: str
+    zone: str | None = None
+    status: str = "closed"
+    number: str | None = None
+    ticket_id: str | None = None
+    ticket_status: str | None = None
+    service_name: str | None = None
+    agency_name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The counter as sent to screens."""
+        return {
+            "counter_id": self.counter_id,
+            "name": self.name,
+            "zone": self.zone,
+            "status": self.status,
+            "number": self.number,
+            "ticket_status": self.ticket_status,
+            "service_name": self.service_name,
+            "agency_name": self.agency_name,
+        }
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call or recall of a ticket to a counter."""
+
+    seq: int
+    number: str
+    counter_id: str
+    counter_name: str
+    zone: str | None
+    agency_name: str | None
+    time: str
+    recall: bool
+    announcement: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The call as sent to screens."""
+        return {
+            "seq": self.seq,
+            "number": self.number,
+            "counter_id": self.counter_id,
+            "counter_name": self.counter_name,
+            "zone": self.zone,
+            "agency_name": self.agency_name,
+            "time": self.time,
+            "recall": self.recall,
+            "announcement": self.announcement,
+        }
+
+
+@dataclass
+class BranchScreen:
+    """Everything one branch's screens show for its current business day."""
+
+    branch_id: str
+    seq: int = 0
+    business_date: date | None = None
+    counters: dict[str, CounterView] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    waiting: dict[str, tuple[str, str]] = field(default_factory=dict)  # ticket → (service, agency)
+    service_names: dict[str, str] = field(default_factory=dict)
+    agency_names: dict[str, str] = field(default_factory=dict)
+
+    def clear_day(self, business_date: date) -> None:
+        """Start an empty business day (the sequence carries on)."""
+        self.business_date = business_date
+        self.counters.clear()
+        self.calls.clear()
+        self.waiting.clear()
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one applied event changed, ready to become a screen message."""
+
+    type: str
+    seq: int
+    zone: str | None
+    message: dict[str, Any]
+    call: Call | None = None
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class CounterInfo:
+    """A counter from the branch directory."""
+
+    counter_id: str
+    name: str
+    zone: str | None
+
+
+@dataclass(frozen=True)
+class BranchInfo:
+    """The branch directory entry a screen needs (from ticketing)."""
+
+    branch_id: str
+    name: str
+    timezone: str
+    counters: tuple[CounterInfo, ...] = ()
+    agencies: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_branch(obj: object) -> BranchInfo:
+    """Read ticketing's ``GET /api/v1/branches/{id}`` body; raise ScreenError if it is not one."""
+    if not isinstance(obj, dict):
+        raise ScreenError("branch must be a JSON object")
+    try:
+        counters = tuple(
+            CounterInfo(str(c["id"]), str(c["name"]), None if c.get("zone") is None else str(c["zone"]))
+            for c in obj.get("counters", [])
+        )
+        agencies = {str(a["id"]): str(a["name"]) for a in obj.get("agencies", [])}
+        return BranchInfo(str(obj["id"]), str(obj["name"]), str(obj["timezone"]), counters, agencies)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ScreenError(f"branch directory entry lacks {exc}") from exc
+
+
+def event_date(event: CloudEvent, tz: tzinfo) -> date:
+    """The business day an event belongs to."""
+    raw = event.data.get("business_date")
+    if raw is None:
+        return event.time.astimezone(tz).date()
+    if not isinstance(raw, str):
+        raise ScreenError("data.business_date must be a YYYY-MM-DD string")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ScreenError(f"data.business_date is not a date: {raw!r}") from exc
+
+
+def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -> Change | None:
+    """Fold one event into ``screen``; return what changed, or None."""
+    if event.sequence <= screen.seq:
+        return None
+    day = event_date(event, tz)
+    if day < today:
+        screen.seq = event.sequence
+        return None
+    reset = screen.business_date is not None and day > screen.business_date
+    if screen.business_date is None or reset:
+        screen.clear_day(day)
+    handler = _HANDLERS.get(event.type)
+    call = handler(screen, event) if handler is not None else None
+    screen.seq = event.sequence
+    if handler is None and not reset:
+        return None
+    data = event.data
+    counter_id = _opt_str(data, "counter_id")
+    counter = screen.counters.get(counter_id) if counter_id else None
+    message: dict[str, Any] = {
+        "type": event.type.value,
+        "seq": event.sequence,
+        "number": _opt_str(data, "number"),
+        "counter_id": counter_id,
+        "counter_name": counter.name if counter else _opt_str(data, "counter_name"),
+        "zone": _opt_str(data, "zone"),
+        "counter": counter.to_json() if counter else None,
+        "waiting": waiting_counts(screen),
+        "counters_open": counters_open(screen),
+    }
+    if call is not None:
+        message["announcement"] = call.announcement
+        message["recall"] = call.recall
+        message["call"] = call.to_json()
+    return Change(event.type.value, event.sequence, message["zone"], message, call, reset)
+
+
+def view_of(screen: BranchScreen, today: date) -> BranchScreen:
+    """The screen as of ``today``: an empty day once the stored day is over."""
+    if screen.business_date is not None and screen.business_date >= today:
+        return screen
+    return BranchScreen(screen.branch_id, seq=screen.seq, business_date=today)
+
+
+def waiting_counts(screen: BranchScreen) -> dict[str, Any]:
+    """Waiting tickets per agency and per service."""
+    agencies: dict[str, int] = {}
+    services: dict[str, int] = {}
+    for service_id, agency_id in screen.waiting.values():
+        agencies[agency_id] = agencies.get(agency_id, 0) + 1
+        services[service_id] = services.get(service_id, 0) + 1
+    return {
+        "agencies": [
+            {"agency_id": a, "name": screen.agency_names.get(a, a), "waiting": n}
+            for a, n in sorted(agencies.items())
+        ],
+        "services": [
+            {"service_id": s, "name": screen.service_names.get(s, s), "waiting": n}
+            for s, n in sorted(services.items())
+        ],
+        "total": len(screen.waiting),
+    }
+
+
+def counters_open(screen: BranchScreen) -> int:
+    """How many counters are open now."""
+    return sum(1 for c in screen.counters.values() if c.status == "open")
+
+
+def snapshot(
+    screen: BranchScreen, *, today: date, zone: str | None = None, info: BranchInfo | None = None
+) -> dict[str, Any]:
+    """The full screen state (``type`` "snapshot"), optionally narrowed to one zone."""
+    view = view_of(screen, today)
+    counters = dict(view.counters)
+    if info is not None:
+        for c in info.counters:
+            counters.setdefault(c.counter_id, CounterView(c.counter_id, c.name, c.zone))
+    shown = [c for c in counters.values() if zone is None or c.zone == zone]
+    shown.sort(key=lambda c: _natural(c.name))
+    calls = [c.to_json() for c in view.calls if zone is None or c.zone == zone]
+    return {
+        "type": "snapshot",
+        "seq": screen.seq,
+        "branch_id": screen.branch_id,
+        "business_date": (view.business_date or today).isoformat(),
+        "zone": zone,
+        "counters": [c.to_json() for c in shown],
+        "calls": calls,
+        "waiting": waiting_counts(view),
+        "counters_open": counters_open(view),
+    }
+
+
+def _natural(text: str) -> list[Any]:
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in _SPLIT.split(text)]
+
+
+_SPLIT = re.compile(r"(\d+)")
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ScreenError(f"data.{key} must be a string")
+    return value
+
+
+def _req_str(data: Mapping[str, Any], key: str) -> str:
+    value = _opt_str(data, key)
+    if not value:
+        raise ScreenError(f"data.{key} is required")
+    return value
+
+
+def _learn_names(screen: BranchScreen, data: Mapping[str, Any]) -> None:
+    service_id, agency_id = _opt_str(data, "service_id"), _opt_str(data, "agency_id")
+    service_name, agency_name = _opt_str(data, "service_name"), _opt_str(data, "agency_name")
+    if service_id and service_name:
+        screen.service_names[service_id] = service_name
+    if agency_id and agency_name:
+        screen.agency_names[agency_id] = agency_name
+
+
+def _counter(screen: BranchScreen, data: Mapping[str, Any]) -> CounterView:
+    counter_id = _req_str(data, "counter_id")
+    name = _opt_str(data, "counter_name") or counter_id
+    zone = _opt_str(data, "zone")
+    view = screen.counters.get(counter_id)
+    if view is None:
+        view = screen.counters[counter_id] = CounterView(counter_id, name, zone, status="open")
+    view.name, view.zone = name, zone if zone is not None else view.zone
+    return view
+
+
+def _on_issued(screen: BranchScreen, event: CloudEvent) -> Call | None:
+    data = event.data
+    service_id, agency_id = _req_str(data, "service_id"), _req_str(data, "agency_id")
+    _learn_names(screen, data)
+    screen.waiting[_req_str(data, "ticket_id")] = (service_id, agency_id)
+    return None
+
+
+def _on_called(screen: BranchScreen, event: CloudEvent) -> Call | None:
+    data = event.data
+    ticket_id, number = _req_str(data, "ticket_id"), _req_str(data, "number")
+    recall = event.type is EventType.TICKET_RECALLED
+    _learn_names(screen, data)
+    counter = _counter(screen, data)
+    for other in screen.counters.values():
+        if other is not counter and other.ticket_id == ticket_id:
+            other.number = other.ticket_id = other.ticket_status = None
+    screen.waiting.pop(ticket_id, None)
+    counter.number, counter.ticket_id, counter.ticket_status = number, ticket_id, "called"
+    counter.service_name = _opt_str(data, "service_name")
+    counter.agency_name = _opt_str(data, "agency_name")
+    call = Call(
+        seq=event.sequence,
+        number=number,
+        counter_id=counter.counter_id,
+        counter_name=counter.name,
+        zone=counter.zone,
+        agency_name=counter.agency_name,
+        time=event.time.isoformat(),
+        recall=recall,
+        announcement=announcement(number, counter.name, recall=recall),
+    )
+    screen.calls.insert(0, call)
+    del screen.calls[RECENT_CALLS:]
+    return call
+
+
+def _on_ticket_at_counter(screen: BranchScreen, event: CloudEvent) -> Call | None:
+    data = event.data
+    ticket_id = _req_str(data, "ticket_id")
+    counter = _counter(screen, data)
+    if counter.ticket_id in (None, ticket_id):
+        counter.number, counter.ticket_id = _req_str(data, "number"), ticket_id
+        counter.ticket_status = _TICKET_STATUS[event.type]
+    return None
+
+
+def _on_transferred(screen: BranchScreen, event: CloudEvent) -> Call | None:
+    data = event.data
+    ticket_id = _req_str(data, "ticket_id")
+    service_id, agency_id = _req_str(data, "service_id"), _req_str(data, "agency_id")
+    _learn_names(screen, data)
+    for counter in screen.counters.values():
+        if counter.ticket_id == ticket_id:
+            counter.ticket_status = "transferred"
+    screen.waiting[ticket_id] = (service_id, agency_id)
+    return None
+
+
+def _on_cancelled(screen: BranchScreen, event: CloudEvent) -> Call | None:
+    screen.waiting.pop(_req_str(event.data, "ticket_id"), None)
+    return None
+
+
+def _on_counter(screen: BranchScreen, event: CloudEvent) -> Call | None:
+    data = event.data
+    counter = _counter(screen, data)
+    counter.status = _COUNTER_STATUS[event.type]
+    if event.type is EventType.COUNTER_CLOSED:
+        counter.number = counter.ticket_id = counter.ticket_status = None
+    return None
+
+
+_TICKET_STATUS = {
+    EventType.TICKET_SERVING: "serving",
+    EventType.TICKET_COMPLETED: "completed",
+    EventType.TICKET_NO_SHOW: "no_show",
+}
+_COUNTER_STATUS = {
+    EventType.COUNTER_OPENED: "open",
+    EventType.COUNTER_PAUSED: "paused",
+    EventType.COUNTER_CLOSED: "closed",
+}
+_HANDLERS = {
+    EventType.TICKET_ISSUED: _on_issued,
+    EventType.TICKET_CALLED: _on_called,
+    EventType.TICKET_RECALLED: _on_called,
+    EventType.TICKET_SERVING: _on_ticket_at_counter,
+    EventType.TICKET_COMPLETED: _on_ticket_at_counter,
+    EventType.TICKET_NO_SHOW: _on_ticket_at_counter,
+    EventType.TICKET_TRANSFERRED: _on_transferred,
+    EventType.TICKET_CANCELLED: _on_cancelled,
+    EventType.COUNTER_OPENED: _on_counter,
+    EventType.COUNTER_PAUSED: _on_counter,
+    EventType.COUNTER_CLOSED: _on_counter,
+}

@@ -1,0 +1,294 @@
+"""The screen fold: calls, counters, waiting counts, duplicates, gaps, replays, rollover."""
+
+import ast
+import itertools
+import pathlib
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.display.errors import ScreenError
+from services.display.screen import (
+    RECENT_CALLS,
+    BranchInfo,
+    BranchScreen,
+    CounterInfo,
+    apply,
+    parse_branch,
+    snapshot,
+)
+from services.events import CloudEvent, EventType, new_event
+
+TZ = ZoneInfo("Asia/Makassar")
+TODAY = date(2026, 11, 28)
+T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 09:00 WITA
+
+
+class Hall:
+    """Builds a realistic event stream for one branch."""
+
+    def __init__(self, branch: str = "bjb", day: date = TODAY) -> None:
+        self.branch, self.day, self.seq = branch, day, 0
+        self.events: list[CloudEvent] = []
+
+    def _emit(self, kind: EventType, subject: str, data: dict[str, Any]) -> CloudEvent:
+        self.seq += 1
+        event = new_event(
+            kind,
+            source="/ticketing",
+            subject=subject,
+            branch_id=self.branch,
+            data={"branch_id": self.branch, **data},
+            time=T0 + timedelta(minutes=self.seq),
+        ).with_sequence(self.seq)
+        self.events.append(event)
+        return event
+
+    def counter(self, kind: EventType, counter: str, zone: str = "lantai-1") -> CloudEvent:
+        name = f"Loket {counter}"
+        status = {"opened": "open", "paused": "paused", "closed": "closed"}[kind.value.split(".")[1]]
+        data = {"counter_id": f"c{counter}", "counter_name": name, "zone": zone, "status": status}
+        return self._emit(kind, f"c{counter}", data)
+
+    def ticket(
+        self, kind: EventType, number: str, counter: str | None = None, service: str = "ktp", **extra: Any
+    ) -> CloudEvent:
+        agency = {"ktp": "disdukcapil", "kk": "disdukcapil", "pbb": "bapenda"}[service]
+        data = {
+            "ticket_id": f"t-{number}",
+            "number": number,
+            "business_date": self.day.isoformat(),
+            "service_id": service,
+            "service_name": service.upper(),
+            "agency_id": agency,
+            "agency_name": agency.title(),
+            "counter_id": f"c{counter}" if counter else None,
+            "counter_name": f"Loket {counter}" if counter else None,
+            "zone": "lantai-2" if counter == "9" else ("lantai-1" if counter else None),
+            "priority": False,
+            "channel": "kiosk",
+            "issued_at": T0.isoformat(),
+            **extra,
+        }
+        return self._emit(kind, f"t-{number}", data)
+
+
+def _fold(events: list[CloudEvent], screen: BranchScreen | None = None) -> BranchScreen:
+    screen = screen or BranchScreen("bjb")
+    for event in events:
+        apply(screen, event, today=TODAY, tz=TZ)
+    return screen
+
+
+def _busy_hall() -> Hall:
+    hall = Hall()
+    hall.counter(EventType.COUNTER_OPENED, "1")
+    hall.counter(EventType.COUNTER_OPENED, "3")
+    hall.counter(EventType.COUNTER_OPENED, "9", zone="lantai-2")
+    for n in range(1, 6):
+        hall.ticket(EventType.TICKET_ISSUED, f"A{n:03d}")
+    hall.ticket(EventType.TICKET_ISSUED, "B001", service="pbb")
+    hall.ticket(EventType.TICKET_CALLED, "A001", "1")
+    hall.ticket(EventType.TICKET_SERVING, "A001", "1")
+    hall.ticket(EventType.TICKET_CALLED, "A002", "3")
+    hall.ticket(EventType.TICKET_RECALLED, "A002", "3", recall_count=1)
+    hall.ticket(EventType.TICKET_CALLED, "B001", "9", service="pbb")
+    hall.ticket(EventType.TICKET_COMPLETED, "A001", "1")
+    hall.ticket(EventType.TICKET_CANCELLED, "A005")
+    return hall
+
+
+def test_a_busy_morning() -> None:
+    screen = _fold(_busy_hall().events)
+    snap = snapshot(screen, today=TODAY)
+    by_id = {c["counter_id"]: c for c in snap["counters"]}
+    assert by_id["c1"]["number"] == "A001"
+    assert by_id["c1"]["ticket_status"] == "completed"
+    assert by_id["c3"]["number"] == "A002"
+    assert by_id["c3"]["ticket_status"] == "called"
+    assert by_id["c9"]["number"] == "B001"
+    assert [c["number"] for c in snap["calls"]] == ["B001", "A002", "A002", "A001"]
+    assert snap["calls"][1]["recall"] is True
+    assert snap["calls"][1]["announcement"].startswith("Panggilan ulang, nomor antrian A dua")
+    assert snap["waiting"]["total"] == 2  # A003, A004
+    assert snap["waiting"]["agencies"] == [{"agency_id": "disdukcapil", "name": "Disdukcapil", "waiting": 2}]
+    assert snap["counters_open"] == 3
+    assert snap["seq"] == len(_busy_hall().events)
+
+
+def test_a_call_returns_the_message_a_screen_needs() -> None:
+    hall = Hall()
+    hall.ticket(EventType.TICKET_ISSUED, "A012")
+    screen = _fold(hall.events)
+    change = apply(screen, hall.ticket(EventType.TICKET_CALLED, "A012", "3"), today=TODAY, tz=TZ)
+    assert change is not None
+    msg = change.message
+    assert msg["type"] == "ticket.called"
+    assert msg["seq"] == 2
+    assert (msg["number"], msg["counter_id"], msg["counter_name"]) == ("A012", "c3", "Loket 3")
+    assert msg["announcement"] == "Nomor antrian A dua belas, silakan menuju Loket tiga"
+    assert msg["waiting"]["total"] == 0
+
+
+def test_duplicates_and_replays_change_nothing() -> None:
+    events = _busy_hall().events
+    once = snapshot(_fold(events), today=TODAY)
+    screen = _fold(events)
+    assert all(apply(screen, e, today=TODAY, tz=TZ) is None for e in events)
+    assert snapshot(_fold(events, screen), today=TODAY) == once
+
+
+def test_out_of_order_replay_is_ignored() -> None:
+    events = _busy_hall().events
+    expected = snapshot(_fold(events), today=TODAY)
+    screen = _fold(events)
+    shuffled = events[:]
+    random.Random(4).shuffle(shuffled)
+    for event in shuffled:
+        assert apply(screen, event, today=TODAY, tz=TZ) is None
+    assert snapshot(screen, today=TODAY) == expected
+
+
+def test_interleaved_duplicates_fold_like_the_clean_stream() -> None:
+    events = _busy_hall().events
+    noisy = list(itertools.chain.from_iterable((e, events[max(0, i - 2)]) for i, e in enumerate(events)))
+    assert snapshot(_fold(noisy), today=TODAY) == snapshot(_fold(events), today=TODAY)
+
+
+def test_a_gap_is_applied_and_later_stragglers_are_not() -> None:
+    events = _busy_hall().events
+    missing = events[5]
+    screen = _fold([e for e in events if e is not missing])
+    assert screen.seq == events[-1].sequence
+    assert apply(screen, missing, today=TODAY, tz=TZ) is None
+
+
+def test_recent_calls_are_bounded_and_newest_first() -> None:
+    hall = Hall()
+    for n in range(RECENT_CALLS + 5):
+        hall.ticket(EventType.TICKET_CALLED, f"A{n:03d}", "1")
+    calls = snapshot(_fold(hall.events), today=TODAY)["calls"]
+    assert len(calls) == RECENT_CALLS
+    assert calls[0]["number"] == f"A{RECENT_CALLS + 4:03d}"
+
+
+def test_zone_narrows_counters_and_calls() -> None:
+    snap = snapshot(_fold(_busy_hall().events), today=TODAY, zone="lantai-2")
+    assert [c["counter_id"] for c in snap["counters"]] == ["c9"]
+    assert [c["number"] for c in snap["calls"]] == ["B001"]
+
+
+def test_yesterdays_events_are_skipped() -> None:
+    old = Hall(day=TODAY - timedelta(days=1))
+    old.ticket(EventType.TICKET_ISSUED, "A001")
+    screen = _fold(old.events)
+    assert snapshot(screen, today=TODAY)["waiting"]["total"] == 0
+    assert screen.seq == 1
+
+
+def test_midnight_rollover_empties_the_screen_without_any_event() -> None:
+    screen = _fold(_busy_hall().events)
+    tomorrow = TODAY + timedelta(days=1)
+    snap = snapshot(screen, today=tomorrow)
+    assert (snap["calls"], snap["counters"], snap["waiting"]["total"]) == ([], [], 0)
+    assert snap["business_date"] == tomorrow.isoformat()
+
+
+def test_a_new_day_event_resets_the_state() -> None:
+    screen = _fold(_busy_hall().events)
+    new_day = Hall(day=TODAY + timedelta(days=1))
+    new_day.seq = screen.seq
+    change = apply(screen, new_day.ticket(EventType.TICKET_ISSUED, "A001"), today=TODAY, tz=TZ)
+    assert change is not None
+    assert change.reset
+    assert screen.calls == []
+    assert len(screen.waiting) == 1
+
+
+def test_counter_events_follow_their_local_date() -> None:
+    hall = Hall()
+    late = hall.counter(EventType.COUNTER_OPENED, "1")
+    screen = BranchScreen("bjb")
+    yesterday_evening = new_event(
+        late.type,
+        source=late.source,
+        subject=late.subject,
+        branch_id="bjb",
+        data=late.data,
+        time=datetime(2026, 11, 27, 15, 0, tzinfo=UTC),  # 23:00 WITA the day before
+    ).with_sequence(1)
+    assert apply(screen, yesterday_evening, today=TODAY, tz=TZ) is None
+    assert apply(screen, late.with_sequence(2), today=TODAY, tz=TZ) is not None
+
+
+def test_transfer_puts_the_ticket_back_in_the_queue() -> None:
+    hall = Hall()
+    hall.ticket(EventType.TICKET_CALLED, "A001", "1")
+    hall.ticket(EventType.TICKET_TRANSFERRED, "A001", "1", service="pbb", from_service_id="ktp")
+    snap = snapshot(_fold(hall.events), today=TODAY)
+    assert snap["waiting"]["agencies"][0]["agency_id"] == "bapenda"
+    assert snap["counters"][0]["ticket_status"] == "transferred"
+
+
+def test_pause_and_close() -> None:
+    hall = Hall()
+    hall.counter(EventType.COUNTER_OPENED, "1")
+    hall.ticket(EventType.TICKET_CALLED, "A001", "1")
+    hall.counter(EventType.COUNTER_PAUSED, "1")
+    assert snapshot(_fold(hall.events), today=TODAY)["counters"][0]["status"] == "paused"
+    hall.counter(EventType.COUNTER_CLOSED, "1")
+    counter = snapshot(_fold(hall.events), today=TODAY)["counters"][0]
+    assert (counter["status"], counter["number"]) == ("closed", None)
+
+
+def test_bad_data_is_refused_without_moving_the_sequence() -> None:
+    hall = Hall()
+    bad = hall.ticket(EventType.TICKET_CALLED, "A001", None)  # a call without a counter
+    screen = BranchScreen("bjb")
+    with pytest.raises(ScreenError, match="counter_id"):
+        apply(screen, bad, today=TODAY, tz=TZ)
+    assert screen.seq == 0
+
+
+def test_directory_counters_appear_before_any_event() -> None:
+    info = parse_branch(
+        {
+            "id": "bjb",
+            "name": "MPP Banjarbaru",
+            "timezone": "Asia/Makassar",
+            "counters": [{"id": "c10", "name": "Loket 10", "zone": None}, {"id": "c2", "name": "Loket 2"}],
+            "agencies": [{"id": "bapenda", "name": "Bapenda"}],
+        }
+    )
+    assert info == BranchInfo(
+        "bjb",
+        "MPP Banjarbaru",
+        "Asia/Makassar",
+        (CounterInfo("c10", "Loket 10", None), CounterInfo("c2", "Loket 2", None)),
+        {"bapenda": "Bapenda"},
+    )
+    names = [c["name"] for c in snapshot(BranchScreen("bjb"), today=TODAY, info=info)["counters"]]
+    assert names == ["Loket 2", "Loket 10"]
+    with pytest.raises(ScreenError):
+        parse_branch({"id": "x"})
+
+
+@pytest.mark.parametrize("module", ["screen", "announce"])
+def test_core_modules_import_no_io(module: str) -> None:
+    source = pathlib.Path(__file__).parents[3] / "services" / "display" / f"{module}.py"
+    tree = ast.parse(source.read_text())
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    forbidden = {"asyncio", "aiohttp", "asyncpg", "aiokafka", "websockets", "socket", "subprocess"}
+    assert not {name.split(".")[0] for name in imported} & forbidden
+    assert all(
+        not name.startswith("services.") or name.startswith(("services.display.", "services.events"))
+        for name in imported
+    )

@@ -1,0 +1,402 @@
+"""Folding one event into the facts the metrics keep (pure: no I/O).
+
+The store loads the facts an event touches (the ticket, the counter), calls
+:func:`fold`, and writes back the :class:`Effect` in the same transaction that
+marks the event processed. Counts and histogram observations are part of the
+effect, so they are stored exactly once per event as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from services.events import CloudEvent, EventError, EventType
+from services.events.envelope import parse_time
+from services.metrics.errors import InvalidEventData
+from services.metrics.ikm import InvalidScores, validate_scores
+
+# Histogram buckets (seconds), fixed by the design: minutes, not milliseconds.
+WAIT_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0, 5400.0, 7200.0)
+WALK_BUCKETS = (5.0, 10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0)
+SERVICE_BUCKETS = WAIT_BUCKETS
+HISTOGRAM_BUCKETS: Mapping[str, tuple[float, ...]] = {
+    "qms_wait_seconds": WAIT_BUCKETS,
+    "qms_walk_seconds": WALK_BUCKETS,
+    "qms_service_seconds": SERVICE_BUCKETS,
+    "qms_wait_estimate_error_seconds": WAIT_BUCKETS,
+}
+
+WAITING = "waiting"
+Labels = tuple[tuple[str, str], ...]
+
+
+def labels(**values: str) -> Labels:
+    """A canonical (sorted) label set."""
+    return tuple(sorted(values.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Increment:
+    """Add ``amount`` to the counter ``metric`` with ``labels``."""
+
+    metric: str
+    labels: Labels
+    amount: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One observation of the histogram ``metric`` with ``labels``."""
+
+    metric: str
+    labels: Labels
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFact:
+    """What the metrics remember about one ticket."""
+
+    ticket_id: str
+    branch_id: str
+    agency_id: str
+    service_id: str
+    channel: str
+    business_date: date
+    issued_at: datetime
+    status: str
+    estimated_wait_seconds: int | None = None
+    target_wait_seconds: int | None = None
+    counter_id: str | None = None
+    waiting_since: datetime | None = None
+    first_called_at: datetime | None = None
+    called_at: datetime | None = None
+    serving_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterFact:
+    """One counter: whether it is open, its active ticket and its idle time so far."""
+
+    branch_id: str
+    counter_id: str
+    status: str = "closed"
+    active_ticket_id: str | None = None
+    idle_since: datetime | None = None
+    idle_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyFact:
+    """One survey answer (nine scores) for a completed ticket."""
+
+    ticket_id: str
+    branch_id: str
+    agency_id: str
+    service_id: str
+    counter_id: str | None
+    submitted_at: datetime
+    local_date: date
+    scores: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """Everything one event changes; the store writes it in one transaction."""
+
+    ticket: TicketFact | None = None
+    counter: CounterFact | None = None
+    survey: SurveyFact | None = None
+    queue_key: tuple[str, str, str] | None = None
+    increments: tuple[Increment, ...] = ()
+    observations: tuple[Observation, ...] = ()
+
+
+def counter_of(event: CloudEvent) -> str | None:
+    """The counter whose state an event changes (None when it concerns no counter)."""
+    if event.type is EventType.TICKET_TRANSFERRED:
+        return _opt_str(event.data, "from_counter_id") or _opt_str(event.data, "counter_id")
+    if event.type in (EventType.TICKET_ISSUED, EventType.TICKET_CANCELLED, EventType.SURVEY_SUBMITTED):
+        return None
+    return _opt_str(event.data, "counter_id")
+
+
+def ticket_of(event: CloudEvent) -> str | None:
+    """The ticket an event concerns (None for counter events)."""
+    if event.type.is_ticket_event or event.type is EventType.SURVEY_SUBMITTED:
+        return _str(event.data, "ticket_id")
+    return None
+
+
+def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | None, zone: tzinfo) -> Effect:
+    """The effect of ``event`` on the stored ``ticket`` and ``counter`` facts.
+
+    ``zone`` is the branch's time zone, used where the event carries no
+    business date. Raises :class:`InvalidEventData` for unusable data.
+    """
+    processed = Increment("qms_events_processed_total", labels(type=event.type.value))
+    if event.type is EventType.SURVEY_SUBMITTED:
+        return replace(_survey(event, zone), increments=(processed,))
+    if event.type in (EventType.COUNTER_OPENED, EventType.COUNTER_PAUSED, EventType.COUNTER_CLOSED):
+        return Effect(counter=_counter_event(event, counter), increments=(processed,))
+    effect = _ticket_event(event, ticket or _new_ticket(event, zone), counter)
+    return replace(effect, increments=(*effect.increments, processed))
+
+
+def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | None) -> Effect:
+    data, at = event.data, event.time
+    branch = event.branchid
+    queue = labels(branch=branch, agency=ticket.agency_id, service=ticket.service_id)
+    counter_id = counter_of(event)
+    at_counter = labels(
+        branch=branch, agency=ticket.agency_id, service=ticket.service_id, counter=counter_id or "none"
+    )
+    match event.type:
+        case EventType.TICKET_ISSUED:
+            fresh = _new_ticket_fields(event, ticket)
+            issued = labels(
+                branch=branch, agency=fresh.agency_id, service=fresh.service_id, channel=fresh.channel
+            )
+            return Effect(
+                ticket=fresh,
+                queue_key=(branch, fresh.agency_id, fresh.service_id),
+                increments=(Increment("qms_tickets_issued_total", issued),),
+            )
+        case EventType.TICKET_CALLED:
+            called_at = _time(data, "called_at", at)
+            observations: list[Observation] = []
+            if ticket.first_called_at is None:
+                wait = _seconds(ticket.issued_at, called_at)
+                observations.append(Observation("qms_wait_seconds", queue, wait))
+                if ticket.estimated_wait_seconds is not None:
+                    error = abs(wait - ticket.estimated_wait_seconds)
+                    observations.append(Observation("qms_wait_estimate_error_seconds", queue, error))
+            updated = replace(
+                ticket,
+                status="called",
+                counter_id=counter_id,
+                waiting_since=None,
+                first_called_at=ticket.first_called_at or called_at,
+                called_at=called_at,
+            )
+            return Effect(
+                ticket=updated,
+                counter=_busy(counter, branch, counter_id, ticket.ticket_id, called_at),
+                increments=(Increment("qms_tickets_called_total", at_counter),),
+                observations=tuple(observations),
+            )
+        case EventType.TICKET_RECALLED:
+            return Effect(
+                ticket=replace(ticket, counter_id=counter_id or ticket.counter_id),
+                increments=(Increment("qms_tickets_recalled_total", at_counter),),
+            )
+        case EventType.TICKET_SERVING:
+            serving_at = _time(data, "serving_at", at)
+            walks = (
+                ()
+                if ticket.called_at is None
+                else (Observation("qms_walk_seconds", at_counter, _seconds(ticket.called_at, serving_at)),)
+            )
+            return Effect(ticket=replace(ticket, status="serving", serving_at=serving_at), observations=walks)
+        case EventType.TICKET_COMPLETED:
+            completed_at = _time(data, "completed_at", at)
+            started = _opt_time(data, "serving_at") or ticket.serving_at
+            durations = (
+                ()
+                if started is None
+                else (Observation("qms_service_seconds", at_counter, _seconds(started, completed_at)),)
+            )
+            done = replace(ticket, status="completed", serving_at=started, completed_at=completed_at)
+            return Effect(
+                ticket=done,
+                counter=_free(counter, branch, counter_id, ticket.ticket_id, at),
+                increments=(Increment("qms_tickets_completed_total", at_counter),),
+                observations=durations,
+            )
+        case EventType.TICKET_NO_SHOW:
+            return Effect(
+                ticket=replace(ticket, status="no_show", waiting_since=None),
+                counter=_free(counter, branch, counter_id, ticket.ticket_id, at),
+                increments=(Increment("qms_tickets_no_show_total", at_counter),),
+            )
+        case EventType.TICKET_TRANSFERRED:
+            left_agency = _opt_str(data, "from_agency_id") or ticket.agency_id
+            left_service = _opt_str(data, "from_service_id") or ticket.service_id
+            agency, service = _str(data, "agency_id"), _str(data, "service_id")
+            moved = replace(
+                ticket,
+                agency_id=agency,
+                service_id=service,
+                status=WAITING,
+                counter_id=None,
+                waiting_since=at,
+            )
+            left = labels(branch=branch, agency=left_agency, service=left_service)
+            return Effect(
+                ticket=moved,
+                counter=_free(counter, branch, counter_id, ticket.ticket_id, at),
+                queue_key=(branch, agency, service),
+                increments=(Increment("qms_tickets_transferred_total", left),),
+            )
+        case EventType.TICKET_CANCELLED:
+            cancelled = labels(
+                branch=branch, agency=ticket.agency_id, service=ticket.service_id, channel=ticket.channel
+            )
+            return Effect(
+                ticket=replace(ticket, status="cancelled", waiting_since=None),
+                increments=(Increment("qms_tickets_cancelled_total", cancelled),),
+            )
+    raise InvalidEventData(f"not a ticket event: {event.type.value}")  # pragma: no cover
+
+
+def _new_ticket(event: CloudEvent, zone: tzinfo) -> TicketFact:
+    """A ticket first seen through ``event`` (normally its ``ticket.issued``)."""
+    data = event.data
+    issued_at = _time(data, "issued_at", event.time)
+    business = _opt_date(data, "business_date") or issued_at.astimezone(zone).date()
+    return TicketFact(
+        ticket_id=_str(data, "ticket_id"),
+        branch_id=event.branchid,
+        agency_id=_str(data, "agency_id"),
+        service_id=_str(data, "service_id"),
+        channel=_str(data, "channel"),
+        business_date=business,
+        issued_at=issued_at,
+        status=_opt_str(data, "status") or WAITING,
+        estimated_wait_seconds=_opt_int(data, "estimated_wait_seconds"),
+        target_wait_seconds=_opt_int(data, "target_wait_seconds"),
+        waiting_since=issued_at,
+    )
+
+
+def _new_ticket_fields(event: CloudEvent, ticket: TicketFact) -> TicketFact:
+    data = event.data
+    return replace(
+        ticket,
+        status=WAITING,
+        estimated_wait_seconds=_opt_int(data, "estimated_wait_seconds"),
+        target_wait_seconds=_opt_int(data, "target_wait_seconds"),
+        waiting_since=ticket.issued_at,
+    )
+
+
+def _counter_event(event: CloudEvent, counter: CounterFact | None) -> CounterFact:
+    at = event.time
+    current = counter or CounterFact(event.branchid, _str(event.data, "counter_id"))
+    current = _stop_idle(current, at)
+    if event.type is EventType.COUNTER_OPENED:
+        idle_since = at if current.active_ticket_id is None else None
+        return replace(current, status="open", idle_since=idle_since)
+    status = "paused" if event.type is EventType.COUNTER_PAUSED else "closed"
+    return replace(current, status=status)
+
+
+def _stop_idle(counter: CounterFact, at: datetime) -> CounterFact:
+    if counter.idle_since is None:
+        return counter
+    idle = counter.idle_seconds + _seconds(counter.idle_since, at)
+    return replace(counter, idle_since=None, idle_seconds=idle)
+
+
+def _busy(
+    counter: CounterFact | None, branch: str, counter_id: str | None, ticket_id: str, at: datetime
+) -> CounterFact | None:
+    if counter_id is None:
+        return None
+    current = _stop_idle(counter or CounterFact(branch, counter_id), at)
+    # Only an open counter can call: a call proves the counter is open.
+    return replace(current, status="open", active_ticket_id=ticket_id)
+
+
+def _free(
+    counter: CounterFact | None, branch: str, counter_id: str | None, ticket_id: str, at: datetime
+) -> CounterFact | None:
+    if counter_id is None:
+        return None
+    current = counter or CounterFact(branch, counter_id, status="open")
+    if current.active_ticket_id not in (None, ticket_id):
+        return current  # the counter already moved on to another ticket
+    idle_since = at if current.status == "open" and current.idle_since is None else current.idle_since
+    return replace(current, active_ticket_id=None, idle_since=idle_since)
+
+
+def _survey(event: CloudEvent, zone: tzinfo) -> Effect:
+    data = event.data
+    try:
+        scores = validate_scores(data.get("scores"))
+    except InvalidScores as exc:
+        raise InvalidEventData(str(exc)) from exc
+    submitted_at = _time(data, "submitted_at", event.time)
+    survey = SurveyFact(
+        ticket_id=_str(data, "ticket_id"),
+        branch_id=event.branchid,
+        agency_id=_str(data, "agency_id"),
+        service_id=_str(data, "service_id"),
+        counter_id=_opt_str(data, "counter_id"),
+        submitted_at=submitted_at,
+        local_date=submitted_at.astimezone(zone).date(),
+        scores=scores,
+    )
+    return Effect(survey=survey)
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    """Seconds from ``start`` to ``end``; clock skew never makes a negative duration."""
+    return max(0.0, (end - start).total_seconds())
+
+
+def _str(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidEventData(f"data.{key} must be a non-empty string")
+    return value
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidEventData(f"data.{key} must be a string or null")
+    return value or None
+
+
+def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidEventData(f"data.{key} must be a number or null")
+    return int(value)
+
+
+def _opt_time(data: Mapping[str, Any], key: str) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except EventError as exc:
+        raise InvalidEventData(f"data.{key}: {exc}") from exc
+
+
+def _time(data: Mapping[str, Any], key: str, default: datetime) -> datetime:
+    return _opt_time(data, key) or default
+
+
+def _opt_date(data: Mapping[str, Any], key: str) -> date | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else _bad_date(key)
+    except ValueError as exc:
+        raise InvalidEventData(f"data.{key} must be YYYY-MM-DD") from exc
+
+
+def _bad_date(key: str) -> date:
+    raise InvalidEventData(f"data.{key} must be YYYY-MM-DD")

@@ -1,0 +1,114 @@
+"""The aiohttp application factory of the metrics service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import aiohttp
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from services.metrics import api, keys
+from services.metrics.consumer import EventConsumer
+from services.metrics.exporter import build_registry
+from services.metrics.http import edge_middleware
+from services.metrics.settings import Settings
+from services.metrics.store import MetricsStore, open_pool
+from services.metrics.zones import BranchZones
+
+logger = logging.getLogger(__name__)
+
+KAFKA_CHECK_TIMEOUT = 3.0
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def init_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> web.Application:
+    """Build the metrics application; resources open in ``cleanup_ctx`` when it starts."""
+    zones = BranchZones(None, settings.ticketing_url, settings.default_timezone)
+    process = build_registry(clock, zones.cached)
+    app = web.Application(middlewares=[edge_middleware(process.http_duration)])
+    app[keys.SETTINGS] = settings
+    app[keys.CLOCK] = clock
+    app[keys.ZONES] = zones
+    app[keys.PROCESS_METRICS] = process
+    app.cleanup_ctx.extend([_database, _http_client, _kafka])
+    app.router.add_get("/healthz", api.healthz)
+    app.router.add_get("/readyz", api.readyz)
+    app.router.add_get("/metrics", api.metrics)
+    app.router.add_get("/api/v1/reports/daily", api.daily)
+    app.router.add_get("/api/v1/branches/{branch_id}/ikm", api.ikm)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    pool = await open_pool(settings.database_url, settings.db_schema)
+    app[keys.STORE] = MetricsStore(pool)
+    logger.info("database ready (schema %s)", settings.db_schema)
+    yield
+    await pool.close()
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession() as session:
+        app[keys.ZONES].session = session
+        yield
+        app[keys.ZONES].session = None
+
+
+async def _kafka(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, client_id="antrian-metrics-dlq", acks="all"
+    )
+    consumer = AIOKafkaConsumer(
+        settings.events_topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.consumer_group,
+        client_id="antrian-metrics",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await producer.start()
+    try:
+        await consumer.start()
+    except KafkaError:
+        await producer.stop()
+        raise
+    worker = EventConsumer(
+        consumer,
+        producer,
+        app[keys.STORE],
+        app[keys.ZONES],
+        app[keys.PROCESS_METRICS],
+        settings.dlq_topic,
+        app[keys.CLOCK],
+    )
+    task = asyncio.create_task(worker.run(), name="metrics-consumer")
+
+    async def kafka_ready() -> bool:
+        if task.done():
+            return False
+        try:
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), KAFKA_CHECK_TIMEOUT)
+        except (KafkaError, TimeoutError, OSError):
+            return False
+        return True
+
+    app[keys.KAFKA_CHECK] = kafka_ready
+    logger.info("consuming %s as group %s", settings.events_topic, settings.consumer_group)
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await consumer.stop()
+    await producer.stop()

@@ -1,0 +1,133 @@
+"""The Kafka edge: consume ``queue.events``, apply each event exactly once, dead-letter the rest.
+
+Offsets are committed only after the database transaction that applied the
+events has committed, so a crash between the two means a redelivery, which
+the processed-events mark turns into a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from services.events import DLQ_REASON_HEADER, CloudEvent, EventError, decode
+from services.events.topics import DLQ_CONSUMER_HEADER
+from services.metrics.errors import MetricsError
+from services.metrics.exporter import ProcessMetrics
+from services.metrics.store import MetricsStore
+from services.metrics.zones import BranchZones
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+
+
+def dlq_reason(error: EventError) -> str:
+    """A short reason code for an event the contract rejects."""
+    return "unknown_type" if str(error).startswith("unknown event type") else "malformed"
+
+
+class EventConsumer:
+    """Consumes the events topic in group ``group`` and applies the events to the store."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        store: MetricsStore,
+        zones: BranchZones,
+        metrics: ProcessMetrics,
+        dlq_topic: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._consumer = consumer
+        self._producer = producer
+        self._store = store
+        self._zones = zones
+        self._metrics = metrics
+        self._dlq_topic = dlq_topic
+        self._clock = clock
+        self._committed: dict[TopicPartition, int] = {}
+        self.healthy = False
+
+    async def run(self) -> None:
+        """Consume until cancelled; failures are logged and retried with backoff."""
+        failures = 0
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=MAX_BATCH)
+                for tp, records in batches.items():
+                    await self._handle(tp, records)
+                await self._update_lag()
+                self.healthy = True
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the task's outermost loop: log with context, back off, go on
+                self.healthy = False
+                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                failures += 1
+                logger.exception("consuming failed (attempt %s); retrying in %s s", failures, delay)
+                await asyncio.sleep(delay)
+
+    async def _handle(self, tp: TopicPartition, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        try:
+            events: list[tuple[ConsumerRecord[Any, Any], CloudEvent]] = []
+            for record in records:
+                try:
+                    events.append((record, decode(record.value)))
+                except EventError as exc:
+                    await self._dead_letter(record, dlq_reason(exc), str(exc))
+            if events:
+                await self._apply(events)
+            offset = records[-1].offset + 1
+            await self._consumer.commit({tp: offset})
+            self._committed[tp] = offset
+        except (MetricsError, KafkaError, OSError):
+            # Nothing after the last commit counts as done: read it again.
+            self._consumer.seek(tp, records[0].offset)
+            raise
+
+    async def _apply(self, events: Sequence[tuple[ConsumerRecord[Any, Any], CloudEvent]]) -> None:
+        zoned = [(event, await self._zones.get(event.branchid)) for _, event in events]
+        outcomes = await self._store.apply(zoned, self._clock())
+        done = self._clock()
+        for (record, _), outcome in zip(events, outcomes, strict=True):
+            if outcome.invalid is not None:
+                await self._dead_letter(record, "invalid_data", outcome.invalid)
+            elif not outcome.duplicate:
+                lag = (done - outcome.event.time).total_seconds()
+                self._metrics.event_lag.observe(max(0.0, lag))
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, detail: str) -> None:
+        logger.warning(
+            "dead-lettering record %s/%s@%s: %s (%s)",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+            detail,
+        )
+        headers = [(DLQ_REASON_HEADER, reason.encode()), (DLQ_CONSUMER_HEADER, b"metrics")]
+        value = record.value if isinstance(record.value, bytes) else b""
+        await self._producer.send_and_wait(self._dlq_topic, value=value, key=record.key, headers=headers)
+        self._metrics.dead_lettered.labels(reason=reason).inc()
+
+    async def _update_lag(self) -> None:
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            committed = self._committed.get(tp)
+            if committed is None and high is not None:
+                committed = await self._consumer.committed(tp)
+                if committed is not None:
+                    self._committed[tp] = committed
+            if high is None or committed is None:
+                continue
+            self._metrics.consumer_lag.labels(partition=str(tp.partition)).set(max(0, high - committed))

@@ -1,0 +1,25 @@
+"""The metrics service's exception tree.
+
+::
+
+    MetricsError
+     ├── SettingsError        a missing or malformed environment variable
+     ├── InvalidEventData     an event whose envelope is valid but whose data cannot be folded
+     └── StoreError           PostgreSQL refused or is unreachable
+"""
+
+
+class MetricsError(Exception):
+    """Root of every error the metrics service raises on purpose."""
+
+
+class SettingsError(MetricsError):
+    """A missing or malformed environment variable; the message names it."""
+
+
+class InvalidEventData(MetricsError):
+    """An event whose ``data`` lacks or mistypes a field the metrics need."""
+
+
+class StoreError(MetricsError):
+    """The metrics store (PostgreSQL) could not do what was asked."""

@@ -1,0 +1,74 @@
+"""The exposition of stored aggregates: names, labels, cumulative buckets and live gauges."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.metrics.aggregates import WAIT_BUCKETS, CounterFact, labels
+from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, build_registry
+from services.metrics.ikm import Tally
+
+NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 11:00 WITA
+
+
+def _samples(snapshot: Snapshot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    process = build_registry(lambda: NOW, lambda _branch: ZoneInfo("Asia/Makassar"))
+    process.stored.latest = snapshot
+    text = generate_latest(process.registry).decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_counters_histograms_and_gauges() -> None:
+    queue = labels(branch="bjb", agency="disdukcapil", service="ktp")
+    buckets = [0] * (len(WAIT_BUCKETS) + 1)
+    buckets[1], buckets[-1] = 2, 1  # two waits in (30, 60], one beyond 7200
+    snapshot = Snapshot(
+        totals=[("qms_tickets_issued_total", (*queue, ("channel", "kiosk")), 5.0)],
+        histograms=[HistogramRow("qms_wait_seconds", queue, tuple(buckets), 8000.0, 3)],
+        queues=[
+            QueueRow("bjb", "disdukcapil", "ktp", 2, NOW - timedelta(minutes=7)),
+            QueueRow("bjb", "bpjs", "jkn", 0, None),
+        ],
+        counters=[
+            CounterFact("bjb", "loket-1", "open", None, NOW - timedelta(seconds=30), 100.0),
+            CounterFact("bjb", "loket-2", "closed", None, None, 40.0),
+        ],
+        surveys=[
+            ("bjb", "disdukcapil", "2026-11", Tally.of([[4] * 9])),
+            ("bjb", "bpjs", "2026-11", Tally.of([[1] * 9])),
+            ("bjb", "bpjs", "2026-10", Tally.of([[1] * 9] * 5)),  # last month: not exported
+        ],
+    )
+    s = _samples(snapshot)
+    q = tuple(sorted({"branch": "bjb", "agency": "disdukcapil", "service": "ktp"}.items()))
+    assert s[("qms_tickets_issued_total", tuple(sorted((*queue, ("channel", "kiosk")))))] == 5.0
+    assert s[("qms_wait_seconds_bucket", tuple(sorted((*q, ("le", "30.0")))))] == 0
+    assert s[("qms_wait_seconds_bucket", tuple(sorted((*q, ("le", "60.0")))))] == 2
+    assert s[("qms_wait_seconds_bucket", tuple(sorted((*q, ("le", "7200.0")))))] == 2
+    assert s[("qms_wait_seconds_bucket", tuple(sorted((*q, ("le", "+Inf")))))] == 3
+    assert s[("qms_wait_seconds_count", q)] == 3
+    assert s[("qms_queue_waiting", q)] == 2
+    assert s[("qms_oldest_waiting_seconds", q)] == 420.0
+    empty = (("agency", "bpjs"), ("branch", "bjb"), ("service", "jkn"))
+    assert s[("qms_queue_waiting", empty)] == 0
+    assert s[("qms_oldest_waiting_seconds", empty)] == 0
+    assert s[("qms_counters_open", (("branch", "bjb"),))] == 1
+    assert s[("qms_counter_idle_seconds_total", (("branch", "bjb"), ("counter", "loket-1")))] == 130.0
+    assert s[("qms_counter_idle_seconds_total", (("branch", "bjb"), ("counter", "loket-2")))] == 40.0
+    assert s[("qms_ikm_score", (("agency", "disdukcapil"), ("branch", "bjb")))] == 100.0
+    assert s[("qms_ikm_score", (("agency", "bpjs"), ("branch", "bjb")))] == 25.0
+    # The whole branch: element means 2.5 each → 62.50.
+    assert s[("qms_ikm_score", (("agency", "all"), ("branch", "bjb")))] == 62.5
+    assert s[("qms_ikm_responses", (("agency", "all"), ("branch", "bjb")))] == 2
+
+
+def test_process_collectors_are_present() -> None:
+    names = {name for name, _ in _samples(Snapshot())}
+    assert "process_cpu_seconds_total" in names
+    assert "python_info" in names

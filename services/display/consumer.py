@@ -1,0 +1,208 @@
+"""The Kafka edge: rebuild today's screens, then follow ``queue.events`` live.
+
+Every display instance reads every partition (manual assignment, no consumer
+group, no commits), so three instances behind a load balancer show the same
+thing. On start each partition is sought with ``offsets_for_times`` to the
+earliest start of the current business day among Indonesia's time zones
+(and the configured default), the fold runs forward to the end offsets
+captured at start, and only then is the hall ready to serve screens. Events
+of an earlier day that this reads are skipped by the fold.
+
+A record that is not a valid event, or whose data cannot be shown, goes to
+the DLQ with the reason in a header, and the consumer goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from services.display.errors import ScreenError
+from services.display.hall import Hall
+from services.display.hub import Hub
+from services.display.metrics import DisplayMetrics
+from services.display.settings import Settings
+from services.events import DLQ_REASON_HEADER, EventError, decode
+from services.events.topics import DLQ_CONSUMER_HEADER
+
+log = logging.getLogger(__name__)
+
+INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+
+
+def rebuild_start(now: datetime, zones: tuple[str, ...]) -> datetime:
+    """The earliest local midnight that starts a current business day in any of ``zones``."""
+    starts = []
+    for name in zones:
+        tz = ZoneInfo(name)
+        starts.append(datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz))
+    return min(starts)
+
+
+def dlq_reason(exc: Exception) -> str:
+    """A short reason code for a rejected record."""
+    if isinstance(exc, ScreenError):
+        return "invalid_data"
+    text = str(exc)
+    if text.startswith(("not JSON", "an event must be")):
+        return "malformed"
+    if text.startswith("unknown event type"):
+        return "unknown_type"
+    return "invalid_event"
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    for tp, offset in end.items():
+        if await consumer.position(tp) < offset:
+            return False
+    return True
+
+
+class EventConsumer:
+    """Rebuilds the hall from today's events, then feeds live changes to the hub."""
+
+    def __init__(self, settings: Settings, hall: Hall, hub: Hub, metrics: DisplayMetrics) -> None:
+        self._settings = settings
+        self._hall = hall
+        self._hub = hub
+        self._metrics = metrics
+        self._consumer: AIOKafkaConsumer | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self.rebuilt = asyncio.Event()
+
+    async def run(self) -> None:
+        """Consume forever; reconnect with backoff when the broker fails."""
+        delay = 0.5
+        while True:
+            try:
+                await self._session()
+            except KafkaError as exc:
+                log.warning("kafka session failed, retrying in %.1fs: %s", delay, exc)
+            except Exception:  # the task's outermost loop: log with context and go on
+                log.exception("display consumer crashed, retrying in %.1fs", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+    async def healthy(self) -> bool:
+        """Whether the broker answers a metadata request now."""
+        consumer = self._consumer
+        if consumer is None:
+            return False
+        try:
+            async with asyncio.timeout(2):
+                await consumer.topics()
+        except (KafkaError, TimeoutError):
+            return False
+        return True
+
+    async def _session(self) -> None:
+        s = self._settings
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id="antrian-display",
+            fetch_max_wait_ms=100,
+        )
+        producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, client_id="antrian-display")
+        await consumer.start()
+        try:
+            await producer.start()
+            try:
+                self._consumer = consumer
+                await self._rebuild(consumer, producer)
+                await self._follow(consumer, producer)
+            finally:
+                self._consumer = None
+                await producer.stop()
+        finally:
+            await consumer.stop()
+
+    async def _partitions(self, producer: AIOKafkaProducer) -> list[TopicPartition]:
+        # The producer's partitions_for() fetches the topic's metadata; the consumer has no public way.
+        topic = self._settings.events_topic
+        partitions = await producer.partitions_for(topic)
+        if not partitions:
+            raise KafkaError(f"topic {topic} has no partitions")
+        return [TopicPartition(topic, p) for p in sorted(partitions)]
+
+    async def _rebuild(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        tps = await self._partitions(producer)
+        consumer.assign(tps)
+        zones = (*INDONESIAN_ZONES, self._settings.default_timezone)
+        start = rebuild_start(self._hall.clock(), zones) - timedelta(minutes=5)  # clock skew margin
+        found = await consumer.offsets_for_times({tp: int(start.timestamp() * 1000) for tp in tps})
+        end = await consumer.end_offsets(tps)
+        for tp in tps:
+            offset = found.get(tp)
+            consumer.seek(tp, offset.offset if offset is not None else end[tp])
+        rebuilt = self._hall.ready
+        while not await _caught_up(consumer, end):
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for records in batch.values():
+                for record in records:
+                    await self._handle(record, producer, live=rebuilt)
+        log.info("hall rebuilt from %s: %d branch(es)", start.isoformat(), len(self._hall.screens))
+        self._hall.ready = True
+        self.rebuilt.set()
+        if rebuilt:  # a reconnect: screens may have missed changes, so resynchronise them
+            for branch_id in list(self._hall.screens):
+                self._hub.resync(branch_id)
+
+    async def _follow(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
+            for records in batch.values():
+                for record in records:
+                    await self._handle(record, producer, live=True)
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    lag = highwater - await consumer.position(tp)
+                    self._metrics.consumer_lag.labels(str(tp.partition)).set(lag)
+
+    async def _handle(self, record: ConsumerRecord, producer: AIOKafkaProducer, *, live: bool) -> None:
+        try:
+            if record.value is None:
+                raise EventError("not JSON: empty record")
+            event = decode(record.value)
+            change = self._hall.fold(event)
+        except (EventError, ScreenError) as exc:
+            await self._dead_letter(record, producer, exc)
+            return
+        self._metrics.events_processed.labels(event.type.value).inc()
+        if change is None or not live:
+            return
+        if change.reset:
+            self._hub.resync(event.branchid)
+        else:
+            self._hub.publish(event.branchid, change)
+        lag = (self._hall.clock() - event.time).total_seconds()
+        self._metrics.event_lag.observe(max(lag, 0.0))
+        if change.call is not None:
+            key = change.message["audio_url"].rsplit("/", 1)[-1].removesuffix(".wav")
+            task = asyncio.create_task(self._hall.audio.prewarm(key))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _dead_letter(self, record: ConsumerRecord, producer: AIOKafkaProducer, exc: Exception) -> None:
+        reason = dlq_reason(exc)
+        log.warning(
+            "dead-lettering %s[%s]@%s (%s): %s", record.topic, record.partition, record.offset, reason, exc
+        )
+        headers = [
+            (DLQ_REASON_HEADER, reason.encode()),
+            (DLQ_CONSUMER_HEADER, b"display"),
+            ("dlq-detail", str(exc)[:500].encode()),
+            ("dlq-source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        await producer.send_and_wait(
+            self._settings.dlq_topic, value=record.value, key=record.key, headers=headers
+        )
+        self._metrics.dead_lettered.labels(reason).inc()

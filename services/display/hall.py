@@ -1,0 +1,61 @@
+"""The display's in-memory hall: one folded screen per branch, plus what it shows with.
+
+It joins the pure fold (``screen``) with the branch directory (time zone,
+name, counters) and the audio store (an ``audio_url`` per announcement). Time
+is an input: ``clock`` returns an aware ``datetime``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from services.display import screen
+from services.display.audio import AudioStore
+from services.display.directory import Directory
+from services.display.screen import BranchScreen, Change
+from services.events import CloudEvent
+
+Clock = Callable[[], datetime]
+
+
+class Hall:
+    """Folded screens of every branch seen on the topic."""
+
+    def __init__(self, directory: Directory, audio: AudioStore, clock: Clock) -> None:
+        self.directory = directory
+        self.audio = audio
+        self.clock = clock
+        self.screens: dict[str, BranchScreen] = {}
+        self.ready = False
+
+    def today(self, branch_id: str) -> date:
+        """The branch's business day now, in its own time zone."""
+        return self.clock().astimezone(self.directory.timezone(branch_id)).date()
+
+    def fold(self, event: CloudEvent) -> Change | None:
+        """Fold one event; raise ScreenError when its data cannot be shown."""
+        branch = self.screens.get(event.branchid)
+        if branch is None:
+            branch = self.screens[event.branchid] = BranchScreen(event.branchid)
+        tz = self.directory.timezone(event.branchid)
+        change = screen.apply(branch, event, today=self.clock().astimezone(tz).date(), tz=tz)
+        if change is not None and change.call is not None:
+            change.message["audio_url"] = self.audio.url(change.call.announcement)
+            change.message["call"]["audio_url"] = change.message["audio_url"]
+        return change
+
+    def snapshot(self, branch_id: str, zone: str | None = None) -> dict[str, Any]:
+        """The snapshot message a screen of ``branch_id`` starts from."""
+        info = self.directory.info(branch_id)
+        tz = self.directory.timezone(branch_id)
+        state = self.screens.get(branch_id) or BranchScreen(branch_id)
+        snap = screen.snapshot(state, today=self.clock().astimezone(tz).date(), zone=zone, info=info)
+        snap["hall"] = {"name": info.name if info else branch_id, "timezone": tz.key}
+        if info is not None:
+            for agency in snap["waiting"]["agencies"]:
+                agency["name"] = info.agencies.get(agency["agency_id"], agency["name"])
+        for call in snap["calls"]:
+            call["audio_url"] = self.audio.url(call["announcement"])
+        return snap

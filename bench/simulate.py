@@ -115,6 +115,7 @@ class _Desk:
     ticket: _Ticket | None = None
     pause_pending: bool = False
     close_pending: bool = False
+    drain: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +155,10 @@ class _Simulation:
         ):
             self.at(moment, self.arrive)
         self.at(span * 0.45, lambda t: self.request_pause("loket-2", t))
-        self.at(span * 0.8, lambda t: self.request_close("loket-6", t))
-        if close_day:
+        if close_day:  # issuing has stopped: every counter closes once its queues are empty
             self.at(span * 0.9, self.close_all)
+        else:  # a shift ends and leaves its tickets waiting (the oldest-ticket alert's case)
+            self.at(span * 0.8, lambda t: self.request_close("loket-6", t, drain=False))
         while self.agenda:
             moment, _, action = heapq.heappop(self.agenda)
             if not close_day and moment > span:
@@ -237,12 +239,14 @@ class _Simulation:
         for desk in self.hall.desks:
             self.request_close(desk.id, moment)
 
-    def request_close(self, desk_id: str, moment: float) -> None:
+    def request_close(self, desk_id: str, moment: float, *, drain: bool = True) -> None:
+        """Close after the current ticket and, with ``drain``, once nobody waits for it."""
         state = self.desks[desk_id]
         if state.status == "closed":
             return
-        if state.ticket is not None or (state.status == "open" and self.waiting_for(state.desk)):
-            state.close_pending = True
+        busy = state.ticket is not None
+        if busy or (drain and state.status == "open" and self.waiting_for(state.desk)):
+            state.close_pending, state.drain = True, drain
             return
         self.close(state, moment)
 
@@ -257,7 +261,7 @@ class _Simulation:
         state.ticket = None
         if state.pause_pending:
             self.pause(state, moment)
-        elif state.close_pending and not self.waiting_for(state.desk):
+        elif state.close_pending and not (state.drain and self.waiting_for(state.desk)):
             self.close(state, moment)
         self.dispatch(moment)
 
@@ -288,8 +292,8 @@ class _Simulation:
             "target_wait_seconds": service.target_wait,
         }
         self.emit(moment, EventType.TICKET_ISSUED, ticket.id, self.ticket_data(ticket, None, **extra))
-        if rng.random() < 0.05:
-            self.at(moment + rng.uniform(300.0, 2400.0), lambda t: self.cancel(ticket, t))
+        if rng.random() < 0.08:  # some give up, most of them soon (a cancel from the phone)
+            self.at(moment + rng.uniform(30.0, 900.0), lambda t: self.cancel(ticket, t))
         self.dispatch(moment)
 
     def cancel(self, ticket: _Ticket, moment: float) -> None:

@@ -104,9 +104,11 @@ class AudioStore:
                 async with asyncio.timeout(15):
                     _, err = await proc.communicate(text.encode())
             except TimeoutError as exc:
-                proc.kill()
-                await proc.wait()
+                await _kill(proc)
                 raise AudioError("speech synthesis timed out") from exc
+            except asyncio.CancelledError:
+                await asyncio.shield(_kill(proc))
+                raise
         if proc.returncode != 0:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -114,3 +116,9 @@ class AudioStore:
                 f"{self._espeak} failed ({proc.returncode}): {err.decode(errors='replace')[:200]}"
             )
         tmp.replace(path)
+
+
+async def _kill(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+    await proc.wait()

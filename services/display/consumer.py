@@ -78,15 +78,20 @@ class EventConsumer:
     async def run(self) -> None:
         """Consume forever; reconnect with backoff when the broker fails."""
         delay = 0.5
-        while True:
-            try:
-                await self._session()
-            except KafkaError as exc:
-                log.warning("kafka session failed, retrying in %.1fs: %s", delay, exc)
-            except Exception:  # the task's outermost loop: log with context and go on
-                log.exception("display consumer crashed, retrying in %.1fs", delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15.0)
+        try:
+            while True:
+                try:
+                    await self._session()
+                except KafkaError as exc:
+                    log.warning("kafka session failed, retrying in %.1fs: %s", delay, exc)
+                except Exception:  # the task's outermost loop: log with context and go on
+                    log.exception("display consumer crashed, retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 15.0)
+        finally:
+            for task in list(self._background):
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     async def healthy(self) -> bool:
         """Whether the broker answers a metadata request now."""
@@ -161,6 +166,7 @@ class EventConsumer:
             for records in batch.values():
                 for record in records:
                     await self._handle(record, producer, live=True)
+                    await asyncio.sleep(0)  # let sockets drain between changes of a burst
             for tp in consumer.assignment():
                 highwater = consumer.highwater(tp)
                 if highwater is not None:

@@ -1,0 +1,69 @@
+"""Malformed events go to the DLQ with a reason header; consumption goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from services.events import DLQ_REASON_HEADER, EventType
+from tests.integration.metrics.conftest import Hall, Starter, key, scrape, wait_until
+from tests.unit.metrics.events import survey_event, ticket_event
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+
+async def _dead_letters(hall: Hall, count: int) -> list[tuple[bytes, dict[str, bytes]]]:
+    consumer = AIOKafkaConsumer(hall.dlq, bootstrap_servers=hall.kafka, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[tuple[bytes, dict[str, bytes]]] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                found.extend((r.value, dict(r.headers)) for rs in batch.values() for r in rs)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_malformed_events_are_dead_lettered(hall: Hall, start_metrics: Starter) -> None:
+    branch = "dlq-" + hall.schema.removeprefix("test_")
+    unknown = ticket_event(EventType.TICKET_ISSUED, 0, ticket="u", branch=branch, sequence=2).to_dict()
+    unknown["type"] = "ticket.teleported"
+    bad_survey = survey_event(5, [4, 4, 4], ticket="s", branch=branch, sequence=3)
+    good = ticket_event(EventType.TICKET_ISSUED, 1, ticket="ok", branch=branch, sequence=4)
+    client = await start_metrics(hall.settings())
+    raw = [
+        (branch.encode(), b"{not json"),
+        (branch.encode(), json.dumps(unknown).encode()),
+    ]
+    await hall.produce([bad_survey, good], raw=raw)
+    await wait_until(lambda: hall.processed(good))
+
+    letters = await _dead_letters(hall, 3)
+    reasons = sorted(headers[DLQ_REASON_HEADER].decode() for _, headers in letters)
+    assert reasons == ["invalid_data", "malformed", "unknown_type"]
+    assert b"{not json" in [value for value, _ in letters]
+    assert all(headers["dlq-consumer"] == b"metrics" for _, headers in letters)
+
+    samples = await scrape(client)
+    assert samples[key("qms_events_dead_lettered_total", reason="malformed")] == 1
+    assert samples[key("qms_events_dead_lettered_total", reason="unknown_type")] == 1
+    assert samples[key("qms_events_dead_lettered_total", reason="invalid_data")] == 1
+    assert (
+        samples[
+            key(
+                "qms_tickets_issued_total",
+                branch=branch,
+                agency="disdukcapil",
+                service="ktp",
+                channel="kiosk",
+            )
+        ]
+        == 1
+    )
+    assert not await hall.processed(bad_survey)
+    assert samples[key("qms_event_lag_seconds_count")] == 1

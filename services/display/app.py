@@ -77,6 +77,7 @@ async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(app[CONSUMER].run(), name="display-consumer"),
         asyncio.create_task(app[DIRECTORY].run(), name="display-directory"),
+        asyncio.create_task(app[HUB].beat(app[SETTINGS].ping_interval_seconds), name="display-heartbeat"),
     ]
     yield
     for task in tasks:

@@ -116,17 +116,15 @@ class EventConsumer:
             fetch_max_wait_ms=100,
         )
         producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, client_id="antrian-display")
-        await consumer.start()
         try:
+            await consumer.start()
             await producer.start()
-            try:
-                self._consumer = consumer
-                await self._rebuild(consumer, producer)
-                await self._follow(consumer, producer)
-            finally:
-                self._consumer = None
-                await producer.stop()
+            self._consumer = consumer
+            await self._rebuild(consumer, producer)
+            await self._follow(consumer, producer)
         finally:
+            self._consumer = None
+            await producer.stop()
             await consumer.stop()
 
     async def _partitions(self, producer: AIOKafkaProducer) -> list[TopicPartition]:

@@ -13,12 +13,15 @@ Writes never wait for a screen: a message is encoded once per stream and
 written to every socket with ``websockets.broadcast``. A screen whose unsent
 output exceeds ``DISPLAY_CLIENT_BUFFER`` is slow or stuck and is dropped
 (its socket aborted) so that it never delays anyone else; it reconnects and
-resynchronises from a snapshot. Screens only listen: incoming messages are
+resynchronises from a snapshot. A ``{"type": "heartbeat"}`` message every
+``DISPLAY_PING_INTERVAL`` seconds lets a page notice a dead stream (protocol
+pings are invisible to browser code). Screens only listen: incoming messages are
 tiny (1 KiB cap), read and discarded, and a client that floods is closed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -157,6 +160,18 @@ class Hub:
             snap = self._snapshot(branch_id, zone)
             stream.last_seq = snap["seq"]
             self._write(stream.clients, json.dumps(snap, ensure_ascii=False))
+
+    def heartbeat(self) -> None:
+        """Tell every screen the stream is alive (pages reconnect when they hear nothing)."""
+        for streams in self._streams.values():
+            for stream in streams.values():
+                self._write(stream.clients, json.dumps({"type": "heartbeat", "seq": stream.last_seq}))
+
+    async def beat(self, every: float) -> None:
+        """Send heartbeats forever (the app's background task)."""
+        while True:
+            await asyncio.sleep(every)
+            self.heartbeat()
 
     def connection_count(self) -> int:
         """How many screens are subscribed."""

@@ -1,0 +1,330 @@
+// Hall screen: follows /ws/{branch} forever, shows the latest calls and speaks them.
+// No build step, no network beyond this service. State for tests: window.antrian.
+(function () {
+  "use strict";
+
+  var parts = location.pathname.split("/");
+  var branch = decodeURIComponent(parts[parts.indexOf("display") + 1] || "");
+  var params = new URLSearchParams(location.search);
+  var zone = params.get("zone");
+  var kiosk = params.get("kiosk") === "1";
+  var STALE_MS = 45000; // the server sends a heartbeat at least every ~20 s
+  var MAX_QUEUE = 6;
+
+  var state = { snapshot: null, counters: {}, calls: [], waiting: null, counters_open: 0, timezone: "Asia/Makassar" };
+  var api = (window.antrian = {
+    connected: false, lastSeq: 0, resyncs: 0, messages: 0, spoken: [], soundEnabled: kiosk, state: state,
+  });
+
+  var $ = function (id) { return document.getElementById(id); };
+  var STATUS_TEXT = {
+    called: "Dipanggil", serving: "Dilayani", completed: "Selesai", no_show: "Tidak hadir",
+    transferred: "Dialihkan", paused: "Istirahat", closed: "Tutup", open: "Buka",
+  };
+
+  // ---- rendering -------------------------------------------------------------------------
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function timeOf(iso) {
+    try {
+      return new Intl.DateTimeFormat("id-ID", { timeZone: state.timezone, hour: "2-digit", minute: "2-digit" })
+        .format(new Date(iso));
+    } catch (e) { return ""; }
+  }
+
+  function naturalKey(name) { return name.replace(/\d+/g, function (d) { return ("000000" + d).slice(-6); }); }
+
+  function renderCounters(fresh) {
+    var box = $("counters");
+    box.textContent = "";
+    var list = Object.keys(state.counters).map(function (k) { return state.counters[k]; });
+    list.sort(function (a, b) { return naturalKey(a.name) < naturalKey(b.name) ? -1 : 1; });
+    list.forEach(function (c) {
+      var kind = c.status !== "open" ? c.status : (c.ticket_status === "called" ? "called"
+        : c.ticket_status === "serving" ? "serving" : (c.number ? "done" : "idle"));
+      var card = el("div", "counter " + kind + (fresh === c.counter_id ? " fresh" : ""));
+      card.dataset.counterId = c.counter_id;
+      card.appendChild(el("div", "name", c.name));
+      card.appendChild(el("div", "number", c.status === "closed" ? "—" : (c.number || "—")));
+      var status = c.status !== "open" ? STATUS_TEXT[c.status] : (STATUS_TEXT[c.ticket_status] || "Siap");
+      card.appendChild(el("div", "status", status + (c.agency_name && c.status === "open" ? " · " + c.agency_name : "")));
+      box.appendChild(card);
+    });
+  }
+
+  function renderCalls() {
+    var box = $("calls");
+    box.textContent = "";
+    if (!state.calls.length) { box.appendChild(el("li", "empty", "Belum ada panggilan hari ini")); }
+    state.calls.slice(0, 7).forEach(function (call) {
+      var li = el("li");
+      li.appendChild(el("span", "num", call.number));
+      var where = el("span", "where", call.counter_name);
+      if (call.recall) where.appendChild(el("span", "recall", "ULANG"));
+      li.appendChild(where);
+      li.appendChild(el("span", "time", timeOf(call.time)));
+      box.appendChild(li);
+    });
+  }
+
+  function renderWaiting() {
+    var box = $("waiting");
+    box.textContent = "";
+    var waiting = state.waiting || { agencies: [], total: 0 };
+    $("waiting-total").textContent = waiting.total;
+    if (!waiting.agencies.length) { box.appendChild(el("li", "empty", "Tidak ada antrian menunggu")); }
+    waiting.agencies.forEach(function (a) {
+      var li = el("li");
+      li.appendChild(el("span", "agency", a.name));
+      li.appendChild(el("span", "count", a.waiting));
+      box.appendChild(li);
+    });
+    $("open-counters").textContent = state.counters_open + " loket buka";
+  }
+
+  function renderBanner(call, flash) {
+    var banner = $("banner");
+    if (!call) {
+      $("banner-number").textContent = "—";
+      $("banner-counter").textContent = "Belum ada panggilan";
+      $("banner-agency").textContent = "";
+      $("banner-label").textContent = "Nomor antrian";
+      return;
+    }
+    $("banner-number").textContent = call.number;
+    $("banner-counter").textContent = call.counter_name;
+    $("banner-agency").textContent = call.agency_name || "";
+    $("banner-label").textContent = call.recall ? "Panggilan ulang" : "Nomor antrian";
+    if (flash) {
+      banner.classList.remove("flash");
+      void banner.offsetWidth; // restart the animation
+      banner.classList.add("flash");
+    }
+  }
+
+  function renderAll() {
+    renderCounters(null);
+    renderCalls();
+    renderWaiting();
+    renderBanner(state.calls[0], false);
+  }
+
+  // ---- clock -----------------------------------------------------------------------------
+  function tick() {
+    var now = new Date();
+    try {
+      $("clock").textContent = new Intl.DateTimeFormat("id-ID", {
+        timeZone: state.timezone, hour: "2-digit", minute: "2-digit", hour12: false,
+      }).format(now);
+      $("date").textContent = new Intl.DateTimeFormat("id-ID", {
+        timeZone: state.timezone, weekday: "long", day: "numeric", month: "long", year: "numeric",
+      }).format(now);
+    } catch (e) { /* an unknown time zone: keep the last value */ }
+  }
+
+  // ---- messages --------------------------------------------------------------------------
+  function applySnapshot(snap) {
+    state.snapshot = snap;
+    state.counters = {};
+    snap.counters.forEach(function (c) { state.counters[c.counter_id] = c; });
+    state.calls = snap.calls.slice();
+    state.waiting = snap.waiting;
+    state.counters_open = snap.counters_open;
+    if (snap.hall) {
+      state.timezone = snap.hall.timezone || state.timezone;
+      $("hall-name").textContent = snap.hall.name;
+      document.title = "Antrian · " + snap.hall.name;
+    }
+    api.lastSeq = snap.seq;
+    renderAll();
+    tick();
+  }
+
+  function applyChange(msg) {
+    if (msg.counter) state.counters[msg.counter.counter_id] = msg.counter;
+    if (msg.waiting) state.waiting = msg.waiting;
+    if (typeof msg.counters_open === "number") state.counters_open = msg.counters_open;
+    if (msg.call) {
+      state.calls.unshift(msg.call);
+      state.calls = state.calls.slice(0, 10);
+      renderBanner(msg.call, true);
+      renderCalls();
+      announce(msg.call);
+    }
+    renderCounters(msg.call ? msg.counter_id : null);
+    renderWaiting();
+  }
+
+  function onMessage(event) {
+    var msg;
+    try { msg = JSON.parse(event.data); } catch (e) { return; }
+    lastHeard = Date.now();
+    api.messages += 1;
+    if (msg.type === "snapshot") { applySnapshot(msg); return; }
+    if (msg.type === "heartbeat") return;
+    if (typeof msg.seq !== "number" || msg.seq <= api.lastSeq) return; // a duplicate
+    if (typeof msg.prev_seq === "number" && msg.prev_seq > api.lastSeq) { resync(); return; } // a gap
+    api.lastSeq = msg.seq;
+    applyChange(msg);
+  }
+
+  // ---- connection: forever, with backoff -------------------------------------------------
+  var socket = null;
+  var attempt = 0;
+  var lastHeard = 0;
+  var retryTimer = null;
+
+  function wsUrl() {
+    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return scheme + "//" + location.host + "/ws/" + encodeURIComponent(branch) + (zone ? "?zone=" + encodeURIComponent(zone) : "");
+  }
+
+  function setOnline(online) {
+    api.connected = online;
+    $("offline").hidden = online;
+    document.body.classList.toggle("is-offline", !online);
+  }
+
+  function connect() {
+    retryTimer = null;
+    var ws;
+    try { ws = new WebSocket(wsUrl()); } catch (e) { scheduleReconnect(); return; }
+    socket = ws;
+    ws.onopen = function () { attempt = 0; lastHeard = Date.now(); setOnline(true); };
+    ws.onmessage = onMessage;
+    ws.onclose = function () {
+      if (socket !== ws) return;
+      socket = null;
+      setOnline(false);
+      scheduleReconnect();
+    };
+    ws.onerror = function () { /* onclose follows */ };
+  }
+
+  function scheduleReconnect() {
+    if (retryTimer) return;
+    var delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() * 0.5);
+    attempt += 1;
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  function resync() {
+    api.resyncs += 1;
+    var old = socket;
+    socket = null;
+    if (old) { old.onclose = null; old.close(); }
+    connect();
+  }
+
+  setInterval(function () {
+    if (socket && socket.readyState === WebSocket.OPEN && Date.now() - lastHeard > STALE_MS) resync();
+  }, 5000);
+
+  // ---- voice: chime, then speech, one after another --------------------------------------
+  var queue = [];
+  var speaking = false;
+  var audioCtx = null;
+
+  function chime() {
+    return new Promise(function (resolve) {
+      try {
+        var Ctx = window.AudioContext || window.webkitAudioContext;
+        if (!Ctx) return resolve();
+        audioCtx = audioCtx || new Ctx();
+        var t = audioCtx.currentTime + 0.05;
+        [[659.25, 0], [523.25, 0.45], [392.0, 0.9]].forEach(function (tone) {
+          var osc = audioCtx.createOscillator();
+          var gain = audioCtx.createGain();
+          osc.type = "sine";
+          osc.frequency.value = tone[0];
+          gain.gain.setValueAtTime(0.0001, t + tone[1]);
+          gain.gain.exponentialRampToValueAtTime(0.5, t + tone[1] + 0.03);
+          gain.gain.exponentialRampToValueAtTime(0.0001, t + tone[1] + 0.8);
+          osc.connect(gain).connect(audioCtx.destination);
+          osc.start(t + tone[1]);
+          osc.stop(t + tone[1] + 0.85);
+        });
+        setTimeout(resolve, 1900);
+      } catch (e) { resolve(); }
+    });
+  }
+
+  function indonesianVoice() {
+    if (!("speechSynthesis" in window)) return null;
+    var voices = window.speechSynthesis.getVoices() || [];
+    for (var i = 0; i < voices.length; i++) {
+      if (/^id([-_]|$)/i.test(voices[i].lang)) return voices[i];
+    }
+    return null;
+  }
+
+  function speak(call) {
+    return new Promise(function (resolve) {
+      var done = false;
+      var finish = function () { if (!done) { done = true; resolve(); } };
+      setTimeout(finish, 20000); // some TV engines never report the end
+      var voice = indonesianVoice();
+      if (voice) {
+        var u = new SpeechSynthesisUtterance(call.announcement);
+        u.lang = "id-ID";
+        u.voice = voice;
+        u.rate = 0.9;
+        u.onend = finish;
+        u.onerror = finish;
+        window.speechSynthesis.speak(u);
+        return;
+      }
+      if (!call.audio_url) return finish();
+      var audio = new Audio(call.audio_url);
+      audio.onended = finish;
+      audio.onerror = finish;
+      var played = audio.play();
+      if (played && played.catch) played.catch(finish);
+    });
+  }
+
+  function pump() {
+    if (speaking || !queue.length) return;
+    speaking = true;
+    var call = queue.shift();
+    api.spoken.push({ text: call.announcement, at: Date.now(), mode: indonesianVoice() ? "speech" : "audio" });
+    chime().then(function () { return speak(call); }).then(function () {
+      speaking = false;
+      setTimeout(pump, 400);
+    });
+  }
+
+  function announce(call) {
+    if (!api.soundEnabled || !call.announcement) return;
+    if (queue.length >= MAX_QUEUE) queue.shift(); // a long backlog helps nobody; keep the newest
+    queue.push(call);
+    pump();
+  }
+
+  function enableSound() {
+    api.soundEnabled = true;
+    $("sound-prompt").hidden = true;
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (Ctx) { audioCtx = audioCtx || new Ctx(); audioCtx.resume(); }
+    } catch (e) { /* no Web Audio: speech alone */ }
+  }
+
+  if (!kiosk) {
+    $("sound-prompt").hidden = false;
+    $("sound-prompt").addEventListener("click", enableSound, { once: true });
+    document.addEventListener("keydown", enableSound, { once: true });
+  }
+  if ("speechSynthesis" in window) window.speechSynthesis.getVoices();
+
+  tick();
+  setInterval(tick, 1000);
+  setOnline(false);
+  $("offline").hidden = true; // not "offline" before the first attempt
+  connect();
+})();

@@ -5,6 +5,7 @@ details response (RFC 9457)::
 
     TicketingError
     ├── InvalidRequest       422  a value the caller sent is not acceptable
+    │   └── MalformedRequest 400  a body that is not JSON, or not the right shape at all
     ├── NotFound             404  an unknown ticket, branch, service or counter
     ├── Unauthorized         401  no valid bearer token
     ├── Forbidden            403  a valid user without the right to do this
@@ -43,6 +44,14 @@ class InvalidRequest(TicketingError):
     status = 422
     title = "Invalid request"
     type_slug = "invalid-request"
+
+
+class MalformedRequest(InvalidRequest):
+    """A body that is not JSON or not an object."""
+
+    status = 400
+    title = "Malformed request"
+    type_slug = "malformed-request"
 
 
 class NotFound(TicketingError):

@@ -1,0 +1,260 @@
+"""Counters in PostgreSQL: call-next, the actions on the active ticket, open/pause/close.
+
+Every action locks the counter row first (``FOR UPDATE``), so one counter's
+actions are serialised and it never holds two tickets. Call-next then takes the
+head of a class with ``FOR UPDATE SKIP LOCKED``: two counters calling at once
+never get the same ticket, and neither waits for the other.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.events import EventType
+from services.ticketing import outbox
+from services.ticketing.auth import User
+from services.ticketing.domain.calling import class_order, next_streak
+from services.ticketing.domain.lifecycle import (
+    CounterAction,
+    CounterStatus,
+    NoShowRule,
+    TicketAction,
+    TicketStatus,
+    check_can_call,
+    check_no_show,
+    counter_transition,
+    ticket_transition,
+)
+from services.ticketing.domain.numbering import business_date
+from services.ticketing.domain.schedule import parse_zone
+from services.ticketing.errors import Conflict, Forbidden, IllegalTransition, InvalidRequest, NotFound
+from services.ticketing.eventdata import counter_event, rfc3339, ticket_data, ticket_event
+from services.ticketing.tickets import fetch_ticket, ticket_view
+
+log = logging.getLogger(__name__)
+
+_HEAD = """
+SELECT id FROM tickets
+ WHERE service_id = ANY ($1::text[]) AND status = 'waiting' AND priority = $2 AND business_date = $3
+ ORDER BY queued_at, array_position($1::text[], service_id), number
+ LIMIT 1
+ FOR UPDATE SKIP LOCKED
+"""
+
+_COUNTER_EVENTS = {
+    CounterStatus.OPEN: EventType.COUNTER_OPENED,
+    CounterStatus.PAUSED: EventType.COUNTER_PAUSED,
+    CounterStatus.CLOSED: EventType.COUNTER_CLOSED,
+}
+
+
+async def _lock_counter(conn: asyncpg.Connection, counter_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "SELECT c.*, b.timezone, b.max_priority_streak, b.no_show_min_recalls, b.no_show_min_seconds"
+        " FROM counters c JOIN branches b ON b.id = c.branch_id WHERE c.id = $1 FOR UPDATE OF c",
+        counter_id,
+    )
+    if row is None:
+        raise NotFound(f"no counter {counter_id!r}")
+    return row
+
+
+async def counter_branch(pool: asyncpg.Pool, counter_id: str) -> str:
+    """The branch of a counter; NotFound when there is none."""
+    branch = await pool.fetchval("SELECT branch_id FROM counters WHERE id = $1", counter_id)
+    if branch is None:
+        raise NotFound(f"no counter {counter_id!r}")
+    return str(branch)
+
+
+async def call_next(
+    pool: asyncpg.Pool, now: datetime, counter_id: str, user: User, ticket_id: uuid.UUID | None = None
+) -> dict[str, Any] | None:
+    """Call the next ticket to ``counter_id`` (or, for an admin, ``ticket_id``); None when nobody waits."""
+    if ticket_id is not None and not user.is_admin:
+        raise Forbidden("only an admin may call a specific ticket; operators call next")
+    async with pool.acquire() as conn, conn.transaction():
+        counter = await _lock_counter(conn, counter_id)
+        check_can_call(
+            CounterStatus(counter["status"]), has_active_ticket=counter["active_ticket_id"] is not None
+        )
+        services = list(counter["service_ids"])
+        if ticket_id is None:
+            chosen = await _head(conn, counter, services, now)
+            if chosen is None:
+                return None
+        else:
+            chosen = ticket_id
+        row = await fetch_ticket(conn, chosen, lock=True)
+        if row["service_id"] not in services:
+            raise Conflict(f"counter {counter_id!r} does not serve {row['service_id']!r}")
+        ticket_transition(TicketStatus(row["status"]), TicketAction.CALL)
+        await conn.execute(
+            "UPDATE tickets SET status = 'called', counter_id = $2, operator = $3, forced = $4,"
+            " called_at = $5, first_called_at = coalesce(first_called_at, $5), recall_count = 0"
+            " WHERE id = $1",
+            chosen,
+            counter_id,
+            user.username,
+            ticket_id is not None,
+            now,
+        )
+        await conn.execute(
+            "UPDATE counters SET active_ticket_id = $2, priority_streak = $3 WHERE id = $1",
+            counter_id,
+            chosen,
+            next_streak(counter["priority_streak"], called_priority=row["priority"]),
+        )
+        row = await fetch_ticket(conn, chosen)
+        data = ticket_data(row, called_at=rfc3339(now), operator=user.username, forced=ticket_id is not None)
+        await outbox.enqueue(conn, ticket_event(EventType.TICKET_CALLED, row, now, data))
+        log.info("counter %s called %s (%s) by %s", counter_id, row["number"], chosen, user.username)
+        return await ticket_view(conn, row)
+
+
+async def _head(
+    conn: asyncpg.Connection, counter: asyncpg.Record, services: list[str], now: datetime
+) -> uuid.UUID | None:
+    day = business_date(now, parse_zone(counter["timezone"]))
+    for want_priority in class_order(counter["priority_streak"], counter["max_priority_streak"]):
+        found = await conn.fetchval(_HEAD, services, want_priority, day)
+        if found is not None:
+            return uuid.UUID(str(found))
+    return None
+
+
+async def ticket_action(
+    pool: asyncpg.Pool,
+    now: datetime,
+    counter_id: str,
+    action: TicketAction,
+    user: User,
+    *,
+    to_service_id: str | None = None,
+) -> dict[str, Any]:
+    """Recall, start, complete, no-show or transfer the counter's active ticket."""
+    async with pool.acquire() as conn, conn.transaction():
+        counter = await _lock_counter(conn, counter_id)
+        if counter["active_ticket_id"] is None:
+            raise IllegalTransition(f"counter {counter_id!r} has no active ticket; call one first")
+        ticket_id = counter["active_ticket_id"]
+        row = await fetch_ticket(conn, ticket_id, lock=True)
+        after = ticket_transition(TicketStatus(row["status"]), action)
+        if action is TicketAction.RECALL:
+            await conn.execute("UPDATE tickets SET recall_count = recall_count + 1 WHERE id = $1", ticket_id)
+            event, extra = EventType.TICKET_RECALLED, {"recall_count": row["recall_count"] + 1}
+        elif action is TicketAction.START:
+            await conn.execute(
+                "UPDATE tickets SET status = $2, serving_at = $3 WHERE id = $1", ticket_id, after, now
+            )
+            event, extra = EventType.TICKET_SERVING, {"serving_at": rfc3339(now)}
+        elif action is TicketAction.COMPLETE:
+            await _finish(conn, counter_id, ticket_id, after, now, "completed_at = $3, finished_at = $3")
+            event, extra = (
+                EventType.TICKET_COMPLETED,
+                {"completed_at": rfc3339(now), "serving_at": rfc3339(row["serving_at"])},
+            )
+        elif action is TicketAction.NO_SHOW:
+            rule = NoShowRule(counter["no_show_min_recalls"], counter["no_show_min_seconds"])
+            check_no_show(rule, recall_count=row["recall_count"], first_called_at=row["called_at"], now=now)
+            await _finish(conn, counter_id, ticket_id, after, now, "finished_at = $3")
+            event, extra = EventType.TICKET_NO_SHOW, {"recall_count": row["recall_count"]}
+        elif action is TicketAction.TRANSFER:
+            return await _transfer(conn, now, counter, row, to_service_id, user)
+        else:  # CALL and CANCEL have their own functions
+            raise IllegalTransition(f"{action.value} is not a counter action")
+        row = await fetch_ticket(conn, ticket_id)
+        await outbox.enqueue(conn, ticket_event(event, row, now, ticket_data(row, **extra)))
+        log.info("counter %s: %s %s (%s)", counter_id, action.value, row["number"], ticket_id)
+        return await ticket_view(conn, row)
+
+
+async def _finish(
+    conn: asyncpg.Connection,
+    counter_id: str,
+    ticket_id: uuid.UUID,
+    status: TicketStatus,
+    now: datetime,
+    sets: str,
+) -> None:
+    await conn.execute(f"UPDATE tickets SET status = $2, {sets} WHERE id = $1", ticket_id, status.value, now)  # noqa: S608
+    await conn.execute("UPDATE counters SET active_ticket_id = NULL WHERE id = $1", counter_id)
+
+
+async def _transfer(
+    conn: asyncpg.Connection,
+    now: datetime,
+    counter: asyncpg.Record,
+    row: asyncpg.Record,
+    to_service_id: str | None,
+    user: User,
+) -> dict[str, Any]:
+    if to_service_id is None:
+        raise InvalidRequest("transfer needs a 'service_id' to transfer to")
+    target = await conn.fetchval(
+        "SELECT id FROM services WHERE id = $1 AND branch_id = $2", to_service_id, counter["branch_id"]
+    )
+    if target is None:
+        raise InvalidRequest(f"branch {counter['branch_id']!r} has no service {to_service_id!r}")
+    if to_service_id == row["service_id"]:
+        raise Conflict("the ticket already waits for that service")
+    # The ticket keeps its number and its place in line (queued_at).
+    await conn.execute(
+        "UPDATE tickets SET status = 'waiting', service_id = $2, counter_id = NULL, recall_count = 0,"
+        " called_at = NULL, serving_at = NULL, transfers = transfers + 1 WHERE id = $1",
+        row["id"],
+        to_service_id,
+    )
+    await conn.execute("UPDATE counters SET active_ticket_id = NULL WHERE id = $1", counter["id"])
+    moved = await fetch_ticket(conn, row["id"])
+    data = ticket_data(
+        moved,
+        from_service_id=row["service_id"],
+        from_agency_id=row["agency_id"],
+        from_counter_id=counter["id"],
+        operator=user.username,
+    )
+    data.update(counter_id=counter["id"], counter_name=counter["name"], zone=counter["zone"])
+    await outbox.enqueue(conn, ticket_event(EventType.TICKET_TRANSFERRED, moved, now, data))
+    log.info("counter %s transferred %s to %s", counter["id"], row["number"], to_service_id)
+    return await ticket_view(conn, moved)
+
+
+async def counter_action(
+    pool: asyncpg.Pool, now: datetime, counter_id: str, action: CounterAction, user: User
+) -> dict[str, Any]:
+    """Open, pause or close a counter."""
+    async with pool.acquire() as conn, conn.transaction():
+        counter = await _lock_counter(conn, counter_id)
+        after = counter_transition(
+            CounterStatus(counter["status"]),
+            action,
+            has_active_ticket=counter["active_ticket_id"] is not None,
+        )
+        await conn.execute(
+            "UPDATE counters SET status = $2, priority_streak = 0 WHERE id = $1", counter_id, after.value
+        )
+        await outbox.enqueue(
+            conn, counter_event(_COUNTER_EVENTS[after], counter, after.value, user.username, now)
+        )
+        log.info("counter %s is now %s (%s)", counter_id, after.value, user.username)
+        return counter_view(counter, after.value)
+
+
+def counter_view(counter: asyncpg.Record | dict[str, Any], status: str | None = None) -> dict[str, Any]:
+    """A counter as the API shows it."""
+    active = counter["active_ticket_id"]
+    return {
+        "id": counter["id"],
+        "branch_id": counter["branch_id"],
+        "name": counter["name"],
+        "zone": counter["zone"],
+        "service_ids": list(counter["service_ids"]),
+        "status": status or counter["status"],
+        "active_ticket_id": str(active) if active is not None else None,
+    }

@@ -1,0 +1,33 @@
+"""The PostgreSQL pool: every connection's search_path is the service schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+
+def load_json(value: object) -> Any:
+    """A jsonb column's value (asyncpg hands jsonb over as text; outbox.enqueue writes text)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose unqualified table names resolve in ``schema``."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        server_settings={"search_path": schema, "application_name": "antrian-ticketing"},
+        command_timeout=30,
+    )
+    return pool
+
+
+async def connect(dsn: str, schema: str) -> asyncpg.Connection:
+    """One connection (commands such as migrate and seed)."""
+    conn: asyncpg.Connection = await asyncpg.connect(
+        dsn, server_settings={"search_path": schema, "application_name": "antrian-ticketing"}
+    )
+    return conn

@@ -1,0 +1,307 @@
+"""Tickets in PostgreSQL: issuing, reading with live position, cancelling, the survey.
+
+Every change runs in one transaction together with its outbox event. Numbers
+come from ``daily_numbers``: one row per service per branch-local business day,
+incremented with an upsert whose row lock makes the numbers gapless and unique
+under any concurrency (a refused ticket rolls its increment back).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.events import EventType
+from services.ticketing import outbox
+from services.ticketing.db import load_json
+from services.ticketing.domain.calling import PriorityGroup
+from services.ticketing.domain.estimate import average_service_seconds, estimate_wait_seconds
+from services.ticketing.domain.lifecycle import TicketAction, TicketStatus, ticket_transition
+from services.ticketing.domain.numbering import MAX_NUMBER, business_date, format_number
+from services.ticketing.domain.schedule import (
+    Schedule,
+    check_issuing,
+    next_opening,
+    parse_hours,
+    parse_schedule,
+)
+from services.ticketing.errors import Conflict, InvalidRequest, IssuingRefused, NotFound, TicketingError
+from services.ticketing.eventdata import rfc3339, survey_event, ticket_data, ticket_event
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("kiosk", "online")
+SURVEY_ELEMENTS = 9
+RECENT_SAMPLES = 20
+
+TICKET_SELECT = """
+SELECT t.*, s.name AS service_name, s.agency_id, a.name AS agency_name,
+       s.target_wait_seconds, c.name AS counter_name, c.zone
+  FROM tickets t
+  JOIN services s ON s.id = t.service_id
+  JOIN agencies a ON a.id = s.agency_id
+  LEFT JOIN counters c ON c.id = t.counter_id
+"""
+
+_AHEAD = """
+SELECT
+  (SELECT count(*) FROM tickets w
+    WHERE w.service_id = $1 AND w.status = 'waiting' AND w.business_date = $5
+      AND ((w.priority AND NOT $2) OR (w.priority = $2 AND (w.queued_at, w.number) < ($3, $4)))) AS ahead,
+  (SELECT count(*) FROM counters c WHERE c.status = 'open' AND $1 = ANY (c.service_ids)) AS open_counters,
+  ARRAY(SELECT extract(epoch FROM d.completed_at - d.serving_at)::float8 FROM tickets d
+         WHERE d.service_id = $1 AND d.status = 'completed' AND d.serving_at IS NOT NULL
+         ORDER BY d.completed_at DESC LIMIT $6) AS recent,
+  (SELECT expected_service_seconds FROM services WHERE id = $1) AS expected
+"""
+
+
+def branch_schedule(branch: Mapping[str, Any], service_hours: object = None) -> Schedule:
+    """The issuing schedule of a branch row, narrowed to a service's own hours when it has them."""
+    schedule = parse_schedule(load_json(branch["schedule"]))
+    hours = load_json(service_hours)
+    return schedule.with_hours(parse_hours(hours)) if hours else schedule
+
+
+async def fetch_ticket(
+    conn: asyncpg.Connection, ticket_id: uuid.UUID, *, lock: bool = False
+) -> asyncpg.Record:
+    """The joined ticket row; NotFound when there is none."""
+    sql = TICKET_SELECT + " WHERE t.id = $1" + (" FOR UPDATE OF t" if lock else "")
+    row = await conn.fetchrow(sql, ticket_id)
+    if row is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return row
+
+
+async def position_of(
+    conn: asyncpg.Connection,
+    *,
+    service_id: str,
+    priority: bool,
+    queued_at: datetime,
+    number: str,
+    day: Any,
+) -> tuple[int, int]:
+    """``(position, estimated_wait_seconds)`` of a waiting ticket (position 1 = next)."""
+    row = await conn.fetchrow(_AHEAD, service_id, priority, queued_at, number, day, RECENT_SAMPLES)
+    assert row is not None
+    average = average_service_seconds(list(row["recent"]), row["expected"])
+    return row["ahead"] + 1, estimate_wait_seconds(row["ahead"], row["open_counters"], average)
+
+
+async def ticket_view(conn: asyncpg.Connection, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The ticket as the API shows it, with its live position and wait estimate."""
+    position, estimate = 0, 0
+    if row["status"] == TicketStatus.WAITING:
+        position, estimate = await position_of(
+            conn,
+            service_id=row["service_id"],
+            priority=row["priority"],
+            queued_at=row["queued_at"],
+            number=row["number"],
+            day=row["business_date"],
+        )
+    return {
+        "id": str(row["id"]),
+        "number": row["number"],
+        "status": row["status"],
+        "branch_id": row["branch_id"],
+        "business_date": row["business_date"].isoformat(),
+        "service_id": row["service_id"],
+        "service_name": row["service_name"],
+        "agency_id": row["agency_id"],
+        "agency_name": row["agency_name"],
+        "priority": row["priority"],
+        "priority_group": row["priority_group"],
+        "channel": row["channel"],
+        "issued_at": rfc3339(row["issued_at"]),
+        "called_at": rfc3339(row["called_at"]),
+        "serving_at": rfc3339(row["serving_at"]),
+        "completed_at": rfc3339(row["completed_at"]),
+        "counter_id": row["counter_id"],
+        "counter_name": row["counter_name"],
+        "recall_count": row["recall_count"],
+        "position": position,
+        "estimated_wait_seconds": estimate,
+        "estimated_wait_at_issue_seconds": row["estimated_wait_seconds"],
+    }
+
+
+async def get_ticket(pool: asyncpg.Pool, ticket_id: uuid.UUID) -> dict[str, Any]:
+    """Read one ticket as it stands now."""
+    async with pool.acquire() as conn:
+        return await ticket_view(conn, await fetch_ticket(conn, ticket_id))
+
+
+async def issue_ticket(
+    pool: asyncpg.Pool,
+    now: datetime,
+    *,
+    branch_id: str,
+    service_id: str,
+    channel: str,
+    priority: bool,
+    priority_group: PriorityGroup | None,
+    idempotency_key: str | None,
+) -> tuple[dict[str, Any], bool]:
+    """Issue a ticket; return ``(ticket, created)``. A known idempotency key returns its ticket."""
+    async with pool.acquire() as conn:
+        if idempotency_key is not None:
+            existing = await conn.fetchval(
+                "SELECT ticket_id FROM idempotency_keys WHERE branch_id = $1 AND key = $2",
+                branch_id,
+                idempotency_key,
+            )
+            if existing is not None:
+                return await ticket_view(conn, await fetch_ticket(conn, existing)), False
+        branch = await conn.fetchrow("SELECT * FROM branches WHERE id = $1", branch_id)
+        if branch is None:
+            raise NotFound(f"no branch {branch_id!r}")
+        service = await conn.fetchrow(
+            "SELECT * FROM services WHERE id = $1 AND branch_id = $2", service_id, branch_id
+        )
+        if service is None:
+            raise InvalidRequest(f"branch {branch_id!r} has no service {service_id!r}")
+        schedule = branch_schedule(branch, service["hours"])
+        check_issuing(schedule, now)
+        ticket_id = uuid.uuid4()
+        async with conn.transaction():
+            if idempotency_key is not None:
+                claimed = await conn.fetchval(
+                    "INSERT INTO idempotency_keys (branch_id, key, ticket_id, created_at)"
+                    " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING ticket_id",
+                    branch_id,
+                    idempotency_key,
+                    ticket_id,
+                    now,
+                )
+                if claimed is None:  # a concurrent retry with the same key won
+                    raise _Replay("idempotency key claimed by a concurrent request")
+            row = await _insert_ticket(
+                conn, now, branch, service, schedule, ticket_id, channel, priority, priority_group
+            )
+            view = await ticket_view(conn, row)
+            data = ticket_data(
+                row,
+                with_counter=False,
+                position=view["position"],
+                estimated_wait_seconds=view["estimated_wait_seconds"],
+                target_wait_seconds=row["target_wait_seconds"],
+            )
+            await outbox.enqueue(conn, ticket_event(EventType.TICKET_ISSUED, row, now, data))
+        log.info("issued ticket %s %s at %s (%s)", row["number"], ticket_id, branch_id, service_id)
+        return view, True
+
+
+class _Replay(TicketingError):
+    """Internal: the idempotency key was claimed by a concurrent request."""
+
+
+async def issue_ticket_idempotent(
+    pool: asyncpg.Pool, now: datetime, **kwargs: Any
+) -> tuple[dict[str, Any], bool]:
+    """:func:`issue_ticket`, resolving the race of two requests with one idempotency key."""
+    try:
+        return await issue_ticket(pool, now, **kwargs)
+    except _Replay:
+        return await issue_ticket(pool, now, **kwargs)
+
+
+async def _insert_ticket(
+    conn: asyncpg.Connection,
+    now: datetime,
+    branch: Mapping[str, Any],
+    service: Mapping[str, Any],
+    schedule: Schedule,
+    ticket_id: uuid.UUID,
+    channel: str,
+    priority: bool,
+    priority_group: PriorityGroup | None,
+) -> asyncpg.Record:
+    day = business_date(now, schedule.timezone)
+    sequence = await conn.fetchval(
+        "INSERT INTO daily_numbers AS d (service_id, business_date, last_number) VALUES ($1, $2, 1)"
+        " ON CONFLICT (service_id, business_date) DO UPDATE SET last_number = d.last_number + 1"
+        " RETURNING last_number",
+        service["id"],
+        day,
+    )
+    if sequence > min(service["daily_quota"], MAX_NUMBER):
+        tomorrow = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=schedule.timezone)
+        raise IssuingRefused(
+            f"Kuota harian layanan {service['name']} ({service['daily_quota']}) sudah habis.",
+            reason="quota",
+            retry_at=next_opening(schedule, tomorrow),
+        )
+    number = format_number(service["prefix"], sequence)
+    priority = priority or priority_group is not None
+    _, estimate = await position_of(
+        conn, service_id=service["id"], priority=priority, queued_at=now, number=number, day=day
+    )
+    await conn.execute(
+        "INSERT INTO tickets (id, branch_id, service_id, issued_service_id, number, business_date, priority,"
+        " priority_group, channel, status, issued_at, queued_at, estimated_wait_seconds)"
+        " VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, 'waiting', $9, $9, $10)",
+        ticket_id,
+        branch["id"],
+        service["id"],
+        number,
+        day,
+        priority,
+        priority_group.value if priority_group else None,
+        channel,
+        now,
+        estimate,
+    )
+    return await fetch_ticket(conn, ticket_id)
+
+
+async def cancel_ticket(pool: asyncpg.Pool, now: datetime, ticket_id: uuid.UUID) -> dict[str, Any]:
+    """The citizen cancels a waiting ticket."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await fetch_ticket(conn, ticket_id, lock=True)
+        status = ticket_transition(TicketStatus(row["status"]), TicketAction.CANCEL)
+        await conn.execute(
+            "UPDATE tickets SET status = $2, finished_at = $3 WHERE id = $1", ticket_id, status.value, now
+        )
+        row = await fetch_ticket(conn, ticket_id)
+        data = ticket_data(row, with_counter=False)
+        await outbox.enqueue(conn, ticket_event(EventType.TICKET_CANCELLED, row, now, data))
+        return await ticket_view(conn, row)
+
+
+def validate_scores(scores: object) -> list[int]:
+    """Nine IKM element scores, each an integer 1-4, or InvalidRequest."""
+    if not isinstance(scores, list) or len(scores) != SURVEY_ELEMENTS:
+        raise InvalidRequest(f"scores must be a list of {SURVEY_ELEMENTS} integers")
+    for index, score in enumerate(scores, start=1):
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 4:
+            raise InvalidRequest(f"score {index} must be an integer from 1 to 4, got {score!r}")
+    return list(scores)
+
+
+async def submit_survey(
+    pool: asyncpg.Pool, now: datetime, ticket_id: uuid.UUID, scores: Sequence[int]
+) -> dict[str, Any]:
+    """Record the IKM answer of a completed ticket, once."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await fetch_ticket(conn, ticket_id, lock=True)
+        if row["status"] != TicketStatus.COMPLETED:
+            raise Conflict(f"only a completed ticket can be rated; this one is {row['status']}")
+        inserted = await conn.fetchval(
+            "INSERT INTO surveys (ticket_id, scores, submitted_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING RETURNING ticket_id",
+            ticket_id,
+            list(scores),
+            now,
+        )
+        if inserted is None:
+            raise Conflict("this ticket was already rated")
+        await outbox.enqueue(conn, survey_event(row, scores, now))
+        return {"ticket_id": str(ticket_id), "scores": list(scores), "submitted_at": rfc3339(now)}

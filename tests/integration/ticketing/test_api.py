@@ -1,0 +1,323 @@
+"""The HTTP API of a real hall: issuing, calling, the lifecycle, auth and problem details."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+
+from tests.integration.ticketing.conftest import Hall
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+PROBLEM = "application/problem+json"
+
+
+async def problem(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == PROBLEM
+    body = await resp.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    return dict(body)
+
+
+async def outbox_events(hall: Hall, database_url: str) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": hall.schema})
+    try:
+        rows = await conn.fetch("SELECT event FROM outbox ORDER BY id")
+    finally:
+        await conn.close()
+    return [json.loads(r["event"]) for r in rows]
+
+
+async def test_issue_returns_number_position_and_estimate(hall: Hall) -> None:
+    first = await hall.issue()
+    assert first.status == 201
+    one = await first.json()
+    assert one["number"] == "A001"
+    assert one["status"] == "waiting"
+    assert one["position"] == 1
+    assert one["estimated_wait_seconds"] == 0
+    two = await (await hall.issue()).json()
+    assert two["number"] == "A002"
+    assert two["position"] == 2
+    assert two["estimated_wait_seconds"] == 300  # one ahead, 5 min expected, no counter open -> 1 server
+    other = await (await hall.issue("pkb", channel="online")).json()
+    assert other["number"] == "C001"
+    again = await hall.client.get(f"/api/v1/tickets/{one['id']}")
+    assert (await again.json())["position"] == 1
+
+
+async def test_idempotency_key_returns_the_same_ticket(hall: Hall) -> None:
+    headers = {"Idempotency-Key": "kiosk-7-tap-1"}
+    url = f"/api/v1/branches/{hall.branch}/tickets"
+    body = {"service_id": hall.service("ktp")}
+    a = await hall.client.post(url, json=body, headers=headers)
+    b = await hall.client.post(url, json=body, headers=headers)
+    assert a.status == b.status == 201
+    assert (await a.json())["id"] == (await b.json())["id"]
+    assert b.headers["Idempotent-Replayed"] == "true"
+    c = await hall.client.post(url, json=body, headers={"Idempotency-Key": "kiosk-7-tap-2"})
+    assert (await c.json())["number"] == "A002"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"", 400),
+        (b"{not json", 400),
+        (b"[1, 2]", 400),
+        (b"\xff\xfe", 400),
+        (b'{"service_id": 5}', 422),
+        (b'{"service_id": "nope"}', 422),
+        (b'{"service_id": "%s", "channel": "fax"}', 422),
+        (b'{"service_id": "%s", "priority": "yes"}', 422),
+        (b'{"service_id": "%s", "priority_group": "vip"}', 422),
+    ],
+)
+async def test_bad_bodies_get_problems(hall: Hall, body: bytes, status: int) -> None:
+    if b"%s" in body:
+        body = body.replace(b"%s", hall.service("ktp").encode())
+    resp = await hall.client.post(f"/api/v1/branches/{hall.branch}/tickets", data=body)
+    await problem(resp, status)
+
+
+async def test_huge_body_unknown_ids_and_wrong_methods(hall: Hall) -> None:
+    huge = b'{"service_id": "' + b"x" * 200_000 + b'"}'
+    await problem(await hall.client.post(f"/api/v1/branches/{hall.branch}/tickets", data=huge), 413)
+    await problem(await hall.client.post("/api/v1/branches/nowhere/tickets", json={"service_id": "x"}), 404)
+    await problem(await hall.client.get(f"/api/v1/tickets/{uuid.uuid4()}"), 404)
+    await problem(await hall.client.get("/api/v1/tickets/not-a-uuid"), 404)
+    await problem(await hall.client.get("/api/v1/branches/nowhere"), 404)
+    await problem(await hall.client.get("/no/such/route"), 404)
+    await problem(await hall.client.delete(f"/api/v1/branches/{hall.branch}"), 405)
+    headers = {"Idempotency-Key": "x" * 300}
+    resp = await hall.client.post(
+        f"/api/v1/branches/{hall.branch}/tickets", json={"service_id": hall.service("ktp")}, headers=headers
+    )
+    await problem(resp, 422)
+
+
+async def test_full_lifecycle_and_survey(hall: Hall, database_url: str) -> None:
+    ticket = await (await hall.issue(priority_group="lansia")).json()
+    await problem(await hall.act(1, "call-next"), 409)  # counter closed
+    assert (await hall.act(1, "open")).status == 200
+    called = await hall.act(1, "call-next")
+    assert called.status == 200
+    assert (await called.json())["id"] == ticket["id"]
+    await problem(await hall.act(1, "call-next"), 409)  # one active ticket at a time
+    await problem(await hall.act(1, "pause"), 409)  # finish first
+    assert (await (await hall.act(1, "recall")).json())["recall_count"] == 1
+    await problem(await hall.act(1, "complete"), 409)  # not serving yet
+    serving = await (await hall.act(1, "start")).json()
+    assert serving["status"] == "serving"
+    hall.clock.advance(minutes=7)
+    done = await (await hall.act(1, "complete")).json()
+    assert done["status"] == "completed"
+    url = f"/api/v1/tickets/{ticket['id']}/survey"
+    await problem(await hall.client.post(url, json={"scores": [4] * 8}), 422)
+    await problem(await hall.client.post(url, json={"scores": [4] * 8 + [5]}), 422)
+    await problem(await hall.client.post(url, json={"scores": [4] * 8 + [True]}), 422)
+    assert (await hall.client.post(url, json={"scores": [4, 3, 4, 4, 3, 4, 4, 4, 4]})).status == 201
+    await problem(await hall.client.post(url, json={"scores": [4] * 9}), 409)
+    assert (await hall.act(1, "call-next")).status == 204
+
+    events = await outbox_events(hall, database_url)
+    types = [e["type"] for e in events]
+    assert types == [
+        "ticket.issued",
+        "counter.opened",
+        "ticket.called",
+        "ticket.recalled",
+        "ticket.serving",
+        "ticket.completed",
+        "survey.submitted",
+    ]
+    always = {
+        "ticket_id", "number", "branch_id", "business_date", "service_id", "service_name", "agency_id",
+        "agency_name", "counter_id", "counter_name", "zone", "priority", "priority_group", "channel",
+        "issued_at", "status",
+    }  # fmt: skip
+    per_type = {
+        "ticket.issued": {"position", "estimated_wait_seconds", "target_wait_seconds"},
+        "ticket.called": {"called_at", "operator", "forced"},
+        "ticket.recalled": {"recall_count"},
+        "ticket.serving": {"serving_at"},
+        "ticket.completed": {"completed_at", "serving_at"},
+    }
+    for event in events:
+        if event["type"] in per_type:
+            assert always | per_type[event["type"]] <= set(event["data"]), event["type"]
+            assert event["data"]["priority_group"] == "lansia"
+    issued, called_ev = events[0]["data"], events[2]["data"]
+    assert issued["counter_id"] is None
+    assert called_ev["counter_id"] == hall.counter(1)
+    assert called_ev["zone"] == "lantai-1"
+    assert called_ev["operator"] == f"{hall.branch}-op1"
+    assert called_ev["forced"] is False
+    assert events[1]["data"]["status"] == "open"
+    assert events[6]["data"]["scores"] == [4, 3, 4, 4, 3, 4, 4, 4, 4]
+    assert events[5]["data"]["completed_at"] > events[5]["data"]["serving_at"]
+
+
+async def test_no_show_needs_recall_and_time(hall: Hall) -> None:
+    await hall.issue()
+    await hall.act(1, "open")
+    await hall.act(1, "call-next")
+    await problem(await hall.act(1, "no-show"), 409)  # no recall yet
+    await hall.act(1, "recall")
+    await problem(await hall.act(1, "no-show"), 409)  # too soon
+    hall.clock.advance(seconds=61)
+    gone = await hall.act(1, "no-show")
+    assert (await gone.json())["status"] == "no_show"
+
+
+async def test_transfer_keeps_number_and_place(hall: Hall) -> None:
+    first = await (await hall.issue("pkb")).json()
+    hall.clock.advance(seconds=1)
+    later = await (await hall.issue("ktp")).json()
+    await hall.act(3, "open")
+    await hall.act(3, "call-next")
+    await hall.act(3, "start")
+    await problem(await hall.act(3, "transfer", json={}), 422)
+    await problem(await hall.act(3, "transfer", json={"service_id": "nope"}), 422)
+    moved = await (await hall.act(3, "transfer", json={"service_id": hall.service("ktp")})).json()
+    assert moved["status"] == "waiting"
+    assert moved["number"] == first["number"] == "C001"
+    assert moved["position"] == 1  # ahead of the KTP ticket issued after it
+    await hall.act(1, "open")
+    called = await (await hall.act(1, "call-next")).json()
+    assert called["id"] == first["id"]
+    assert (await (await hall.client.get(f"/api/v1/tickets/{later['id']}")).json())["position"] == 1
+
+
+async def test_cancel_only_while_waiting(hall: Hall) -> None:
+    one = await (await hall.issue()).json()
+    two = await (await hall.issue()).json()
+    cancelled = await hall.client.post(f"/api/v1/tickets/{two['id']}/cancel")
+    assert (await cancelled.json())["status"] == "cancelled"
+    await problem(await hall.client.post(f"/api/v1/tickets/{two['id']}/cancel"), 409)
+    await hall.act(1, "open")
+    await hall.act(1, "call-next")
+    await problem(await hall.client.post(f"/api/v1/tickets/{one['id']}/cancel"), 409)
+    assert (await hall.act(1, "start")).status == 200
+    await hall.act(1, "complete")
+    assert (await hall.act(1, "call-next")).status == 204  # the cancelled one is never called
+
+
+async def test_priority_first_but_capped(hall: Hall) -> None:
+    normal = [await (await hall.issue()).json() for _ in range(2)]
+    prio = [await (await hall.issue(priority=True)).json() for _ in range(3)]
+    await hall.act(1, "open")
+    order = []
+    for _ in range(5):
+        called = await (await hall.act(1, "call-next")).json()
+        order.append(called["id"])
+        await hall.act(1, "start")
+        await hall.act(1, "complete")
+    # cap is 2 in the test hall: P P N P N
+    assert order == [prio[0]["id"], prio[1]["id"], normal[0]["id"], prio[2]["id"], normal[1]["id"]]
+
+
+async def test_auth_rules(hall: Hall) -> None:
+    url = f"/api/v1/counters/{hall.counter(1)}/open"
+    await problem(await hall.client.post(url), 401)
+    await problem(await hall.client.post(url, headers={"Authorization": "Bearer nope"}), 401)
+    bad = await hall.client.post("/api/v1/auth/login", json={"username": "admin", "password": "wrong"})
+    await problem(bad, 401)
+    await problem(await hall.client.post("/api/v1/auth/login", json={"username": "admin"}), 422)
+    await problem(await hall.act(1, "open", user=f"{hall.branch}-op2"), 403)
+    assert (await hall.act(1, "open", user="admin")).status == 200
+    # Tokens expire.
+    token = await hall.token(f"{hall.branch}-op1")
+    hall.clock.advance(hours=9)
+    await problem(await hall.client.post(url, headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+async def test_admin_may_call_a_specific_ticket(hall: Hall, database_url: str) -> None:
+    first = await (await hall.issue()).json()
+    second = await (await hall.issue()).json()
+    await hall.act(1, "open")
+    await problem(await hall.act(1, "call-next", json={"ticket_id": second["id"]}), 403)
+    forced = await hall.act(1, "call-next", user="admin", json={"ticket_id": second["id"]})
+    assert (await forced.json())["id"] == second["id"]
+    called = [e for e in await outbox_events(hall, database_url) if e["type"] == "ticket.called"]
+    assert called[-1]["data"]["forced"] is True
+    assert called[-1]["data"]["operator"] == "admin"
+    assert first["status"] == "waiting"
+
+
+async def test_quota_refusal_says_why_and_when(hall: Hall) -> None:
+    for _ in range(3):
+        assert (await hall.issue("kk")).status == 201
+    body = await problem(await hall.issue("kk"), 409)
+    assert body["reason"] == "quota"
+    retry = datetime.fromisoformat(body["retry_at"])
+    local_today = hall.clock.now.astimezone(ZoneInfo("Asia/Makassar")).date()
+    assert retry.date() == local_today + timedelta(days=1)
+
+
+async def test_numbers_restart_at_local_midnight(hall: Hall) -> None:
+    wita = ZoneInfo("Asia/Makassar")
+    hall.clock.now = datetime(2026, 11, 30, 23, 59, 30, tzinfo=wita)
+    before = await (await hall.issue()).json()
+    hall.clock.advance(seconds=20)
+    still = await (await hall.issue()).json()
+    hall.clock.advance(seconds=20)  # 00:00:10 WITA = 16:00:10 UTC the previous UTC day
+    after = await (await hall.issue()).json()
+    assert (before["number"], still["number"], after["number"]) == ("A001", "A002", "A001")
+    assert before["business_date"] == "2026-11-30"
+    assert after["business_date"] == "2026-12-01"
+    assert hall.clock.now.astimezone(UTC).date().isoformat() == "2026-11-30"
+
+
+async def test_branch_views_and_queue(hall: Hall) -> None:
+    await hall.issue()
+    await hall.issue(priority=True)
+    branches = await (await hall.client.get("/api/v1/branches")).json()
+    assert hall.branch in [b["id"] for b in branches["items"]]
+    branch = await (await hall.client.get(f"/api/v1/branches/{hall.branch}")).json()
+    assert branch["timezone"] == "Asia/Makassar"
+    assert {c["id"] for c in branch["counters"]} == {hall.counter(n) for n in (1, 2, 3)}
+    assert {"id", "name", "zone", "service_ids", "status"} <= set(branch["counters"][0])
+    assert {"id", "agency_id", "name", "prefix"} <= set(branch["services"][0])
+    queue = await (await hall.client.get(f"/api/v1/branches/{hall.branch}/queue")).json()
+    ktp = next(s for s in queue["services"] if s["service_id"] == hall.service("ktp"))
+    assert (ktp["waiting"], ktp["waiting_priority"]) == (2, 1)
+    assert queue["waiting"] == 2
+
+
+async def test_operations_endpoints(hall: Hall) -> None:
+    assert (await hall.client.get("/healthz")).status == 200
+    ready = await hall.client.get("/readyz")
+    assert ready.status == 200
+    assert (await ready.json())["kafka"] == "disabled"
+    await hall.issue()
+    metrics = await (await hall.client.get("/metrics")).text()
+    assert (
+        'qms_http_request_duration_seconds_count{method="POST",route="/api/v1/branches/{branch_id}/tickets"'
+        in metrics
+    )
+    assert "process_cpu_seconds_total" in metrics
+    assert hall.branch not in metrics  # route patterns, never raw paths
+
+
+async def test_openapi_matches_the_router_both_ways(hall: Hall) -> None:
+    doc = await (await hall.client.get("/openapi.json")).json()
+    assert doc["openapi"].startswith("3.1")
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    served = set()
+    for route in hall.client.app.router.routes():
+        if route.method == "HEAD":
+            continue
+        info = route.resource.get_info() if route.resource else {}
+        served.add((info.get("path") or info.get("formatter"), route.method))
+    assert served - documented == set(), "undocumented routes"
+    assert documented - served == set(), "documented routes that do not exist"

@@ -154,11 +154,12 @@ class _Simulation:
             self.rng.triangular(window * 0.01, window, window * 0.3) for _ in range(tickets)
         ):
             self.at(moment, self.arrive)
-        self.at(span * 0.45, lambda t: self.request_pause("loket-2", t))
+        desks = self.hall.desks
+        self.at(span * 0.45, lambda t: self.request_pause(desks[min(1, len(desks) - 1)].id, t))
         if close_day:  # issuing has stopped: every counter closes once its queues are empty
             self.at(span * 0.9, self.close_all)
         else:  # a shift ends and leaves its tickets waiting (the oldest-ticket alert's case)
-            self.at(span * 0.8, lambda t: self.request_close("loket-6", t, drain=False))
+            self.at(span * 0.8, lambda t: self.request_close(desks[-1].id, t, drain=False))
         while self.agenda:
             moment, _, action = heapq.heappop(self.agenda)
             if not close_day and moment > span:

@@ -9,6 +9,7 @@ checked in their own test (skipped, saying so, while they do not exist).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
@@ -157,6 +158,20 @@ async def _start_others(
     return started, ports, failed
 
 
+async def _connect_screen(
+    held: contextlib.AsyncExitStack, port: int, branch: str, failed: dict[str, str]
+) -> None:
+    """Hold a hall screen's websocket open for the module; note a failure against display."""
+    try:
+        screen = await held.enter_async_context(websockets.connect(f"ws://127.0.0.1:{port}/ws/{branch}"))
+        first = json.loads(await asyncio.wait_for(screen.recv(), 10))
+    except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+        failed["display"] = f"a screen could not connect to /ws/{branch}: {exc!r}"
+        return
+    if first.get("type") != "snapshot":
+        failed["display"] = f"the first screen message is not a snapshot: {first!r}"
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     """Start the services and Prometheus, run a hall day into them, wait until it is scraped."""
@@ -194,10 +209,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             prometheus, base = await start_prometheus(session, ports, logs)
             processes.append(prometheus)
             if "display" in ports:  # a hall screen, so that the connection gauges have a branch
-                screen = await held.enter_async_context(
-                    websockets.connect(f"ws://127.0.0.1:{ports['display']}/ws/{branch}")
-                )
-                assert json.loads(await screen.recv())["type"] == "snapshot"
+                await _connect_screen(held, ports["display"], branch, failed)
             now = datetime.now(UTC)
             hours = _day_hours(now)
             day = await simulate_day(

@@ -14,7 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from services.ticketing import db
 from services.ticketing.app import init_app
 from services.ticketing.domain.hall import parse_hall
+from services.ticketing.migrate import migrate
 from services.ticketing.seed import seed_hall
+from services.ticketing.sessions import ensure_admin
 from services.ticketing.settings import Settings
 from tests.conftest import SchemaFactory
 
@@ -160,9 +162,11 @@ def settings_for(database_url: str, schema: str, **overrides: Any) -> Settings:
 
 
 async def seed(database_url: str, schema: str, doc: dict[str, Any]) -> None:
-    """Seed a hall document into ``schema`` (already migrated by the app)."""
+    """Migrate ``schema`` if needed and seed a hall document into it."""
     conn = await db.connect(database_url, schema)
     try:
+        await migrate(conn, schema)
+        await ensure_admin(conn, ADMIN_PASSWORD)
         await seed_hall(conn, parse_hall(doc), {"TEST_OPERATOR_PASSWORD": OPERATOR_PASSWORD})
     finally:
         await conn.close()

@@ -49,19 +49,39 @@
         : c.ticket_status === "serving" ? "serving" : (c.number ? "done" : "idle"));
       var card = el("div", "counter " + kind + (fresh === c.counter_id ? " fresh" : ""));
       card.dataset.counterId = c.counter_id;
+      var status = c.status !== "open" ? STATUS_TEXT[c.status] : (STATUS_TEXT[c.ticket_status] || "Siap");
       card.appendChild(el("div", "name", c.name));
       card.appendChild(el("div", "number", c.status === "closed" ? "—" : (c.number || "—")));
-      var status = c.status !== "open" ? STATUS_TEXT[c.status] : (STATUS_TEXT[c.ticket_status] || "Siap");
-      card.appendChild(el("div", "status", status + (c.agency_name && c.status === "open" ? " · " + c.agency_name : "")));
+      card.appendChild(el("div", "status", status));
       box.appendChild(card);
     });
+    fitCounters(list.length);
+  }
+
+  // Choose the column count that makes the cards largest while all of them fit.
+  function fitCounters(n) {
+    var box = $("counters");
+    if (!n) return;
+    var rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    var gap = rem, baseW = 16.5 * rem, baseH = 10.4 * rem;
+    var W = box.clientWidth, H = box.clientHeight;
+    var best = { scale: 0, cols: 1, height: baseH };
+    for (var cols = 1; cols <= n; cols++) {
+      var rows = Math.ceil(n / cols);
+      var cw = (W - gap * (cols - 1)) / cols, ch = (H - gap * (rows - 1)) / rows;
+      var scale = Math.min(cw / baseW, ch / baseH, 1.3);
+      if (scale > best.scale) best = { scale: scale, cols: cols, height: Math.min(ch, baseH * 1.3) };
+    }
+    box.style.gridTemplateColumns = "repeat(" + best.cols + ", minmax(0, 1fr))";
+    box.style.gridAutoRows = Math.floor(best.height) + "px";
+    box.style.setProperty("--scale", best.scale.toFixed(3));
   }
 
   function renderCalls() {
     var box = $("calls");
     box.textContent = "";
     if (!state.calls.length) { box.appendChild(el("li", "empty", "Belum ada panggilan hari ini")); }
-    state.calls.slice(0, 7).forEach(function (call) {
+    state.calls.forEach(function (call) {
       var li = el("li");
       li.appendChild(el("span", "num", call.number));
       var where = el("span", "where", call.counter_name);
@@ -70,6 +90,12 @@
       li.appendChild(el("span", "time", timeOf(call.time)));
       box.appendChild(li);
     });
+    trim(box);
+  }
+
+  // Drop list items that would be cut off at the bottom of their panel.
+  function trim(box) {
+    while (box.children.length > 1 && box.scrollHeight > box.clientHeight + 1) box.removeChild(box.lastChild);
   }
 
   function renderWaiting() {
@@ -84,6 +110,7 @@
       li.appendChild(el("span", "count", a.waiting));
       box.appendChild(li);
     });
+    trim(box);
     $("open-counters").textContent = state.counters_open + " loket buka";
   }
 
@@ -100,10 +127,19 @@
     $("banner-counter").textContent = call.counter_name;
     $("banner-agency").textContent = call.agency_name || "";
     $("banner-label").textContent = call.recall ? "Panggilan ulang" : "Nomor antrian";
+    fitBanner();
     if (flash) {
       banner.classList.remove("flash");
       void banner.offsetWidth; // restart the animation
       banner.classList.add("flash");
+    }
+  }
+
+  function fitBanner() {
+    var row = document.querySelector(".banner-call");
+    row.style.setProperty("--fit", "1");
+    if (row.scrollWidth > row.clientWidth) {
+      row.style.setProperty("--fit", Math.max(0.45, (row.clientWidth / row.scrollWidth) * 0.97).toFixed(3));
     }
   }
 
@@ -322,6 +358,7 @@
   }
   if ("speechSynthesis" in window) window.speechSynthesis.getVoices();
 
+  window.addEventListener("resize", function () { renderAll(); });
   tick();
   setInterval(tick, 1000);
   setOnline(false);

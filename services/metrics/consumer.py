@@ -97,12 +97,12 @@ class EventConsumer:
 
     async def _apply(self, events: Sequence[tuple[ConsumerRecord[Any, Any], CloudEvent]]) -> None:
         zoned = [(event, await self._zones.get(event.branchid)) for _, event in events]
-        outcomes = await self._store.apply(zoned, self._clock())
+        outcomes = await self._store.apply(zoned)
         done = self._clock()
         for (record, _), outcome in zip(events, outcomes, strict=True):
             if outcome.invalid is not None:
                 await self._dead_letter(record, "invalid_data", outcome.invalid)
-            elif not outcome.duplicate:
+            elif outcome.applied:
                 lag = (done - outcome.event.time).total_seconds()
                 self._metrics.event_lag.observe(max(0.0, lag))
 

@@ -1,9 +1,10 @@
 """PostgreSQL storage of the metrics' facts and aggregates (asyncpg).
 
-:meth:`MetricsStore.apply` is the exactly-once step: for each event, in one
-transaction, it marks the event id processed (a repeated id changes
-nothing), loads the ticket and counter facts, folds the event and writes the
-effect: facts, counter totals and histogram buckets.
+:meth:`MetricsStore.apply` is the exactly-once step: in one transaction per
+batch it skips the event ids already processed, loads the ticket and counter
+facts the batch touches (locked), folds the events in order, marks the
+applied ones processed and writes the facts, counter totals and histogram
+buckets. A redelivered or replayed event therefore changes nothing.
 """
 
 from __future__ import annotations
@@ -11,24 +12,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 import asyncpg
 
 from services.events import CloudEvent
-from services.metrics.aggregates import (
-    HISTOGRAM_BUCKETS,
-    CounterFact,
-    Effect,
-    Labels,
-    TicketFact,
-    counter_of,
-    fold,
-    ticket_of,
-)
-from services.metrics.errors import InvalidEventData, StoreError
+from services.metrics.aggregates import CounterFact, Labels, TicketFact
+from services.metrics.batch import BatchResult, Outcome, event_key, fold_batch, touched
+from services.metrics.errors import StoreError
 from services.metrics.exporter import HistogramRow, QueueRow, Snapshot
 from services.metrics.ikm import ELEMENT_COUNT, Tally
 from services.metrics.migrate import migrate
@@ -65,32 +57,44 @@ INSERT INTO counter_totals (metric, labels, value) VALUES ($1, $2::jsonb, $3)
 ON CONFLICT (metric, labels) DO UPDATE SET value = counter_totals.value + EXCLUDED.value
 """
 _OBSERVE = """
-INSERT INTO histogram_totals (metric, labels, buckets, sum, count) VALUES ($1, $2::jsonb, $3, $4, 1)
+INSERT INTO histogram_totals (metric, labels, buckets, sum, count) VALUES ($1, $2::jsonb, $3, $4, $5)
 ON CONFLICT (metric, labels) DO UPDATE SET
     buckets = (SELECT array_agg(a + b ORDER BY i)
                FROM unnest(histogram_totals.buckets, EXCLUDED.buckets) WITH ORDINALITY AS u(a, b, i)),
     sum = histogram_totals.sum + EXCLUDED.sum,
-    count = histogram_totals.count + 1
+    count = histogram_totals.count + EXCLUDED.count
+"""
+
+
+def _ticket_row(t: TicketFact) -> tuple[object, ...]:
+    return (
+        t.ticket_id,
+        t.branch_id,
+        t.agency_id,
+        t.service_id,
+        t.channel,
+        t.business_date,
+        t.issued_at,
+        t.status,
+        t.estimated_wait_seconds,
+        t.target_wait_seconds,
+        t.counter_id,
+        t.waiting_since,
+        t.first_called_at,
+        t.called_at,
+        t.serving_at,
+        t.completed_at,
+    )
+
+
+# processed_at is PostgreSQL's clock at marking: the moment the batch's effects are written.
+_MARK = """
+INSERT INTO processed_events (event_id, event_type, branch_id, sequence, event_time, processed_at)
+SELECT e.*, clock_timestamp()
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[]) AS e
+ON CONFLICT (event_id) DO NOTHING RETURNING event_id
 """
 _SURVEY_SUMS = ", ".join(f"sum(scores[{i}])::bigint AS s{i}" for i in range(1, ELEMENT_COUNT + 1))
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one event: applied, a duplicate, or refused with a reason."""
-
-    event: CloudEvent
-    effect: Effect | None = None
-    duplicate: bool = False
-    invalid: str | None = None
-
-
-def bucket_index(bounds: Sequence[float], value: float) -> int:
-    """The slot of ``value`` among non-cumulative buckets (``len(bounds)`` is +Inf)."""
-    for index, bound in enumerate(bounds):
-        if value <= bound:
-            return index
-    return len(bounds)
 
 
 def _labels_json(labels: Labels) -> str:
@@ -128,121 +132,117 @@ class MetricsStore:
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"PostgreSQL does not answer: {exc}") from exc
 
-    async def apply(
-        self, events: Sequence[tuple[CloudEvent, tzinfo]], processed_at: datetime
-    ) -> list[Outcome]:
-        """Apply ``events`` (each with its branch's time zone) in one transaction, in order."""
-        outcomes: list[Outcome] = []
-        async with self._pool.acquire() as conn, conn.transaction():
-            for event, zone in events:
-                outcomes.append(await self._apply_one(conn, event, zone, processed_at))
-        return outcomes
+    async def apply(self, events: Sequence[tuple[CloudEvent, tzinfo]]) -> list[Outcome]:
+        """Apply ``events`` (each with its branch's time zone) in order, in one transaction.
 
-    async def _apply_one(self, conn: Any, event: CloudEvent, zone: tzinfo, processed_at: datetime) -> Outcome:
+        Raises :class:`StoreError` when PostgreSQL fails or another replica
+        applied some of these events at the same moment; nothing is then
+        written and the caller reads the batch again.
+        """
         try:
-            ticket_id = ticket_of(event)
-            counter_id = counter_of(event)
-        except InvalidEventData as exc:
-            return Outcome(event, invalid=str(exc))
-        ticket = None if ticket_id is None else await self._ticket(conn, ticket_id)
-        counter = None if counter_id is None else await self._counter(conn, event.branchid, counter_id)
-        try:
-            effect = fold(event, ticket, counter, zone)
-        except InvalidEventData as exc:
-            return Outcome(event, invalid=str(exc))
-        marked = await conn.fetchval(
-            "INSERT INTO processed_events (event_id, event_type, branch_id, sequence, event_time,"
-            " processed_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING RETURNING true",
-            event.id,
-            event.type.value,
-            event.branchid,
-            event.sequence,
-            event.time,
-            processed_at,
+            async with self._pool.acquire() as conn, conn.transaction():
+                return await self._apply(conn, events)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"applying {len(events)} events failed: {exc}") from exc
+
+    async def _apply(self, conn: Any, events: Sequence[tuple[CloudEvent, tzinfo]]) -> list[Outcome]:
+        keys = [event_key(event) for event, _ in events]
+        done = await conn.fetch(
+            "SELECT event_id::text FROM processed_events WHERE event_id = ANY($1::uuid[])", keys
         )
-        if not marked:
-            return Outcome(event, duplicate=True)
-        await self._write(conn, effect)
-        return Outcome(event, effect=effect)
+        fresh = set(keys) - {r["event_id"] for r in done}
+        ticket_ids, counter_ids = touched(events)
+        result = fold_batch(
+            events, fresh, await self._tickets(conn, ticket_ids), await self._counters(conn, counter_ids)
+        )
+        applied = [o.event for o in result.outcomes if o.applied]
+        if applied:
+            marked = await conn.fetch(
+                _MARK,
+                [event_key(e) for e in applied],
+                [e.type.value for e in applied],
+                [e.branchid for e in applied],
+                [e.sequence for e in applied],
+                [e.time for e in applied],
+            )
+            if len(marked) != len(applied):
+                raise StoreError("another consumer applied some of these events concurrently; retrying")
+        await self._write(conn, result)
+        return result.outcomes
 
-    async def _write(self, conn: Any, effect: Effect) -> None:
-        if effect.ticket is not None:
-            t = effect.ticket
-            await conn.execute(
-                _UPSERT_TICKET,
-                t.ticket_id,
-                t.branch_id,
-                t.agency_id,
-                t.service_id,
-                t.channel,
-                t.business_date,
-                t.issued_at,
-                t.status,
-                t.estimated_wait_seconds,
-                t.target_wait_seconds,
-                t.counter_id,
-                t.waiting_since,
-                t.first_called_at,
-                t.called_at,
-                t.serving_at,
-                t.completed_at,
-            )
-        if effect.counter is not None:
-            c = effect.counter
-            await conn.execute(
+    async def _write(self, conn: Any, result: BatchResult) -> None:
+        if result.tickets:
+            await conn.executemany(_UPSERT_TICKET, [_ticket_row(t) for t in result.tickets.values()])
+        if result.counters:
+            await conn.executemany(
                 _UPSERT_COUNTER,
-                c.branch_id,
-                c.counter_id,
-                c.status,
-                c.active_ticket_id,
-                c.idle_since,
-                c.idle_seconds,
+                [
+                    (c.branch_id, c.counter_id, c.status, c.active_ticket_id, c.idle_since, c.idle_seconds)
+                    for c in result.counters.values()
+                ],
             )
-        if effect.queue_key is not None:
-            await conn.execute(
+        if result.queue_keys:
+            await conn.executemany(
                 "INSERT INTO queue_keys (branch_id, agency_id, service_id) VALUES ($1, $2, $3)"
                 " ON CONFLICT DO NOTHING",
-                *effect.queue_key,
+                sorted(result.queue_keys),
             )
-        if effect.survey is not None:
-            s = effect.survey
-            # One answer per ticket: a second survey for the same ticket is ignored.
-            await conn.execute(
+        if result.surveys:
+            # One answer per ticket: a later survey for an answered ticket is ignored.
+            await conn.executemany(
                 "INSERT INTO survey_responses (ticket_id, branch_id, agency_id, service_id, counter_id,"
                 " submitted_at, local_date, scores) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
                 " ON CONFLICT (ticket_id) DO NOTHING",
-                s.ticket_id,
-                s.branch_id,
-                s.agency_id,
-                s.service_id,
-                s.counter_id,
-                s.submitted_at,
-                s.local_date,
-                list(s.scores),
+                [
+                    (
+                        s.ticket_id,
+                        s.branch_id,
+                        s.agency_id,
+                        s.service_id,
+                        s.counter_id,
+                        s.submitted_at,
+                        s.local_date,
+                        list(s.scores),
+                    )
+                    for s in result.surveys.values()
+                ],
             )
-        for inc in effect.increments:
-            await conn.execute(_ADD_TOTAL, inc.metric, _labels_json(inc.labels), inc.amount)
-        for obs in effect.observations:
-            bounds = HISTOGRAM_BUCKETS[obs.metric]
-            slots = [0] * (len(bounds) + 1)
-            slots[bucket_index(bounds, obs.value)] = 1
-            await conn.execute(_OBSERVE, obs.metric, _labels_json(obs.labels), slots, obs.value)
+        if result.totals:
+            await conn.executemany(
+                _ADD_TOTAL,
+                [(metric, _labels_json(labels), v) for (metric, labels), v in sorted(result.totals.items())],
+            )
+        if result.histograms:
+            await conn.executemany(
+                _OBSERVE,
+                [
+                    (metric, _labels_json(labels), d.buckets, d.sum, d.count)
+                    for (metric, labels), d in sorted(result.histograms.items())
+                ],
+            )
 
-    async def _ticket(self, conn: Any, ticket_id: str) -> TicketFact | None:
-        row = await conn.fetchrow(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 FOR UPDATE",  # noqa: S608 - constants
-            ticket_id,
+    async def _tickets(self, conn: Any, ticket_ids: set[str]) -> dict[str, TicketFact]:
+        if not ticket_ids:
+            return {}
+        rows = await conn.fetch(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1::text[])"  # noqa: S608 - constants
+            " ORDER BY ticket_id FOR UPDATE",
+            sorted(ticket_ids),
         )
-        return None if row is None else TicketFact(**dict(row))
+        return {r["ticket_id"]: TicketFact(**dict(r)) for r in rows}
 
-    async def _counter(self, conn: Any, branch_id: str, counter_id: str) -> CounterFact | None:
-        row = await conn.fetchrow(
-            "SELECT branch_id, counter_id, status, active_ticket_id, idle_since, idle_seconds"
-            " FROM counters WHERE branch_id = $1 AND counter_id = $2 FOR UPDATE",
-            branch_id,
-            counter_id,
+    async def _counters(self, conn: Any, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], CounterFact]:
+        if not pairs:
+            return {}
+        ordered = sorted(pairs)
+        rows = await conn.fetch(
+            "SELECT c.branch_id, c.counter_id, c.status, c.active_ticket_id, c.idle_since, c.idle_seconds"
+            " FROM counters c JOIN unnest($1::text[], $2::text[]) AS k(branch_id, counter_id)"
+            " USING (branch_id, counter_id) ORDER BY c.branch_id, c.counter_id FOR UPDATE OF c",
+            [b for b, _ in ordered],
+            [c for _, c in ordered],
         )
-        return None if row is None else CounterFact(**dict(row))
+        return {(r["branch_id"], r["counter_id"]): CounterFact(**dict(r)) for r in rows}
 
     async def tickets_of_day(self, branch_id: str, day: date) -> list[TicketFact]:
         """Every ticket of ``branch_id`` on business day ``day``."""

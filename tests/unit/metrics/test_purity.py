@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-CORE = ["services.metrics.aggregates", "services.metrics.ikm", "services.metrics.reports"]
+CORE = [
+    "services.metrics.aggregates",
+    "services.metrics.ikm",
+    "services.metrics.reports",
+    "services.metrics.batch",
+]
 FORBIDDEN = {"asyncio", "aiohttp", "asyncpg", "aiokafka", "websockets", "socket", "prometheus_client"}
 
 

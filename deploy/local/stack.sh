@@ -232,8 +232,9 @@ admin_password() {
 }
 
 services_up() {
-    local pw; pw="$(admin_password)"
-    export ANTRIAN_ADMIN_PASSWORD="$pw"
+    admin_password >/dev/null  # in this shell, so GENERATED_PASSWORD is seen
+    ANTRIAN_ADMIN_PASSWORD="$(admin_password)"
+    export ANTRIAN_ADMIN_PASSWORD
     "$PY" -m services.ticketing migrate >&2
     "$PY" -m services.ticketing seed "$ROOT"/deploy/halls/*.yaml >&2
     for s in "${SERVICES[@]}"; do

@@ -8,7 +8,7 @@ events in order with strictly increasing sequences. The simulated day spans
 ``hours`` of event time; :func:`simulate_day` produces it to Kafka as fast as
 the broker takes it. The same seed and start give the same events.
 
-    python -m bench.simulate --topic queue.events --branch sim-1 --tickets 300
+    python -m bench.simulate --topic queue.events --branch sim-1 --tickets 300 [--branches 20]
 """
 
 from __future__ import annotations
@@ -418,6 +418,11 @@ def build_day(
     return Day(events=sequenced, tickets=sim.issued, counts=dict(Tally(e.type.value for e in sequenced)))
 
 
+def interleave(days: Sequence[Day]) -> list[CloudEvent]:
+    """Several branches' days as one stream in time order; each branch keeps its own order."""
+    return list(heapq.merge(*(day.events for day in days), key=lambda event: event.time))
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What :func:`simulate_day` produced."""
@@ -447,6 +452,44 @@ async def produce(bootstrap: str, topic: str, events: Sequence[CloudEvent]) -> N
         await producer.stop()
 
 
+async def simulate_days(
+    bootstrap: str,
+    topic: str,
+    branch_ids: Sequence[str],
+    *,
+    tickets: int = 300,
+    seed: int = 1,
+    start: datetime | None = None,
+    hours: float = 8.0,
+    close_day: bool = False,
+    first_sequence: int = 1,
+) -> list[Summary]:
+    """Simulate one day in each branch (seed + i for the i-th) and produce them interleaved by time.
+
+    Many branches on one topic is what a province-wide deployment sees; each
+    branch keeps its own key and its own strictly increasing sequence.
+    """
+    loop = asyncio.get_running_loop()
+    begin = start or datetime.now(UTC) - timedelta(hours=hours)
+    days = [
+        build_day(
+            branch,
+            tickets=tickets,
+            seed=seed + i,
+            start=begin,
+            hours=hours,
+            close_day=close_day,
+            first_sequence=first_sequence,
+        )
+        for i, branch in enumerate(branch_ids)
+    ]
+    merged = interleave(days)
+    started = loop.time()
+    await produce(bootstrap, topic, merged)
+    elapsed = round(loop.time() - started, 3)
+    return [_summary(topic, branch, day, elapsed) for branch, day in zip(branch_ids, days, strict=True)]
+
+
 async def simulate_day(
     bootstrap: str,
     topic: str,
@@ -460,19 +503,21 @@ async def simulate_day(
     first_sequence: int = 1,
 ) -> Summary:
     """Simulate a hall day and produce it onto ``topic``; by default the day ends now."""
-    loop = asyncio.get_running_loop()
-    begin = start or datetime.now(UTC) - timedelta(hours=hours)
-    day = build_day(
-        branch_id,
+    summaries = await simulate_days(
+        bootstrap,
+        topic,
+        [branch_id],
         tickets=tickets,
         seed=seed,
-        start=begin,
+        start=start,
         hours=hours,
         close_day=close_day,
         first_sequence=first_sequence,
     )
-    started = loop.time()
-    await produce(bootstrap, topic, day.events)
+    return summaries[0]
+
+
+def _summary(topic: str, branch_id: str, day: Day, produce_seconds: float) -> Summary:
     return Summary(
         topic=topic,
         branch_id=branch_id,
@@ -482,18 +527,19 @@ async def simulate_day(
         last_sequence=day.events[-1].sequence,
         first_time=format_time(day.events[0].time),
         last_time=format_time(day.events[-1].time),
-        produce_seconds=round(loop.time() - started, 3),
+        produce_seconds=produce_seconds,
         counts=day.counts,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The command line: simulate one day and print its summary as JSON."""
+    """The command line: simulate the day(s) and print the summary as JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.simulate", description=__doc__.split("\n")[0])
     parser.add_argument("--bootstrap", default="localhost:9092")
     parser.add_argument("--topic", default="queue.events")
-    parser.add_argument("--branch", default="sim-banjarbaru")
-    parser.add_argument("--tickets", type=int, default=300)
+    parser.add_argument("--branch", default="sim-banjarbaru", help="branch id (a prefix with --branches)")
+    parser.add_argument("--branches", type=int, default=1, help="simulate N branches: BRANCH-001 …")
+    parser.add_argument("--tickets", type=int, default=300, help="tickets per branch")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument(
@@ -502,11 +548,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--first-sequence", type=int, default=1)
     parser.add_argument("--close-day", action="store_true", help="drain the queues and close every counter")
     args = parser.parse_args(argv)
-    summary = asyncio.run(
-        simulate_day(
+    if args.branches == 1:
+        branches = [args.branch]
+    else:
+        branches = [f"{args.branch}-{i:03d}" for i in range(1, args.branches + 1)]
+    summaries = asyncio.run(
+        simulate_days(
             args.bootstrap,
             args.topic,
-            args.branch,
+            branches,
             tickets=args.tickets,
             seed=args.seed,
             start=args.start,
@@ -515,7 +565,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             first_sequence=args.first_sequence,
         )
     )
-    print(json.dumps(asdict(summary), indent=2))
+    if len(summaries) == 1:
+        print(json.dumps(asdict(summaries[0]), indent=2))
+        return
+    total = sum(s.events for s in summaries)
+    seconds = summaries[0].produce_seconds
+    report = {
+        "topic": args.topic,
+        "branches": len(summaries),
+        "tickets": sum(s.tickets for s in summaries),
+        "events": total,
+        "produce_seconds": seconds,
+        "events_per_second": round(total / seconds) if seconds else None,
+        "first_time": min(s.first_time for s in summaries),
+        "last_time": max(s.last_time for s in summaries),
+    }
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

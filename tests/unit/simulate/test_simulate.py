@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench.simulate import MAX_RECALLS, Day, banjarbaru, build_day
+from bench.simulate import MAX_RECALLS, Day, banjarbaru, build_day, interleave
 from services.events import CloudEvent, EventType, decode, encode
 from services.events.envelope import parse_time
 
@@ -183,3 +183,12 @@ def test_the_same_seed_gives_the_same_day_and_another_seed_another() -> None:
 def test_a_naive_start_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         build_day("sim-unit", start=datetime(2026, 11, 27, 8, 0))
+
+
+def test_interleaved_branches_keep_time_order_and_each_branch_its_sequence() -> None:
+    days = [build_day(f"sim-{i}", tickets=40, seed=i, start=START, hours=2) for i in range(3)]
+    merged = interleave(days)
+    assert len(merged) == sum(len(d.events) for d in days)
+    assert [e.time for e in merged] == sorted(e.time for e in merged)
+    for i, day in enumerate(days):
+        assert [e for e in merged if e.branchid == f"sim-{i}"] == list(day.events)

@@ -95,10 +95,12 @@ async def position_of(
     return row["ahead"] + 1, estimate_wait_seconds(row["ahead"], row["open_counters"], average)
 
 
-async def ticket_view(conn: asyncpg.Connection, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The ticket as the API shows it, with its live position and wait estimate."""
-    position, estimate = 0, 0
-    if row["status"] == TicketStatus.WAITING:
+async def ticket_view(
+    conn: asyncpg.Connection, row: Mapping[str, Any], known: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """The ticket as the API shows it, with its live position and wait estimate (unless ``known``)."""
+    position, estimate = known or (0, 0)
+    if row["status"] == TicketStatus.WAITING and known is None:
         position, estimate = await position_of(
             conn,
             service_id=row["service_id"],
@@ -183,10 +185,10 @@ async def issue_ticket(
                 )
                 if claimed is None:  # a concurrent retry with the same key won
                     raise _Replay("idempotency key claimed by a concurrent request")
-            row = await _insert_ticket(
+            row, known = await _insert_ticket(
                 conn, now, branch, service, schedule, ticket_id, channel, priority, priority_group
             )
-            view = await ticket_view(conn, row)
+            view = await ticket_view(conn, row, known)
             data = ticket_data(
                 row,
                 with_counter=False,
@@ -223,7 +225,7 @@ async def _insert_ticket(
     channel: str,
     priority: bool,
     priority_group: PriorityGroup | None,
-) -> asyncpg.Record:
+) -> tuple[asyncpg.Record, tuple[int, int]]:
     day = business_date(now, schedule.timezone)
     sequence = await conn.fetchval(
         "INSERT INTO daily_numbers AS d (service_id, business_date, last_number) VALUES ($1, $2, 1)"
@@ -241,7 +243,7 @@ async def _insert_ticket(
         )
     number = format_number(service["prefix"], sequence)
     priority = priority or priority_group is not None
-    _, estimate = await position_of(
+    position, estimate = await position_of(
         conn, service_id=service["id"], priority=priority, queued_at=now, number=number, day=day
     )
     await conn.execute(
@@ -259,7 +261,7 @@ async def _insert_ticket(
         now,
         estimate,
     )
-    return await fetch_ticket(conn, ticket_id)
+    return await fetch_ticket(conn, ticket_id), (position, estimate)
 
 
 async def cancel_ticket(pool: asyncpg.Pool, now: datetime, ticket_id: uuid.UUID) -> dict[str, Any]:

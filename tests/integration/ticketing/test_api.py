@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -179,7 +180,7 @@ async def test_no_show_needs_recall_and_time(hall: Hall) -> None:
     assert (await gone.json())["status"] == "no_show"
 
 
-async def test_transfer_keeps_number_and_place(hall: Hall) -> None:
+async def test_transfer_keeps_number_and_place(hall: Hall, database_url: str) -> None:
     first = await (await hall.issue("pkb")).json()
     hall.clock.advance(seconds=1)
     later = await (await hall.issue("ktp")).json()
@@ -196,6 +197,25 @@ async def test_transfer_keeps_number_and_place(hall: Hall) -> None:
     called = await (await hall.act(1, "call-next")).json()
     assert called["id"] == first["id"]
     assert (await (await hall.client.get(f"/api/v1/tickets/{later['id']}")).json())["position"] == 1
+    transferred = next(
+        e for e in await outbox_events(hall, database_url) if e["type"] == "ticket.transferred"
+    )
+    data = transferred["data"]
+    assert (data["service_id"], data["from_service_id"]) == (hall.service("ktp"), hall.service("pkb"))
+    assert (data["agency_id"], data["from_agency_id"]) == (f"{hall.branch}-dukcapil", f"{hall.branch}-samsat")
+    assert data["from_counter_id"] == data["counter_id"] == hall.counter(3)
+    assert (data["status"], data["number"]) == ("waiting", "C001")
+
+
+async def test_concurrent_double_tap_gives_one_ticket(hall: Hall) -> None:
+    url = f"/api/v1/branches/{hall.branch}/tickets"
+    body = {"service_id": hall.service("ktp")}
+    taps = await asyncio.gather(
+        *(hall.client.post(url, json=body, headers={"Idempotency-Key": "double-tap"}) for _ in range(6))
+    )
+    assert {r.status for r in taps} == {201}
+    assert len({(await r.json())["id"] for r in taps}) == 1
+    assert (await (await hall.issue()).json())["number"] == "A002"
 
 
 async def test_cancel_only_while_waiting(hall: Hall) -> None:

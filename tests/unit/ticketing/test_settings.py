@@ -1,0 +1,45 @@
+"""Settings come from the environment, fail loudly by name, and never print the secret."""
+
+import pytest
+
+from services.ticketing.settings import Settings, SettingsError
+
+
+def test_defaults() -> None:
+    s = Settings.from_env({})
+    assert (s.port, s.db_schema, s.events_topic, s.relay_enabled) == (8080, "ticketing", "queue.events", True)
+    assert s.kafka_bootstrap_servers == "localhost:9092"
+
+
+def test_reads_everything() -> None:
+    s = Settings.from_env(
+        {
+            "TICKETING_PORT": "9000",
+            "TICKETING_DB_SCHEMA": "test_abc",
+            "ANTRIAN_EVENTS_TOPIC": "t.events",
+            "TICKETING_RELAY": "0",
+            "ANTRIAN_ADMIN_PASSWORD": "s3cret-value",
+            "TICKETING_TOKEN_TTL_SECONDS": "600",
+        }
+    )
+    assert (s.port, s.db_schema, s.events_topic, s.relay_enabled, s.token_ttl_seconds) == (
+        9000, "test_abc", "t.events", False, 600,
+    )  # fmt: skip
+    assert "s3cret-value" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TICKETING_PORT", "eighty"),
+        ("TICKETING_PORT", "70000"),
+        ("TICKETING_DB_SCHEMA", "Robert'); DROP"),
+        ("TICKETING_RELAY", "maybe"),
+        ("TICKETING_TOKEN_TTL_SECONDS", "5"),
+        ("DATABASE_URL", "  "),
+        ("ANTRIAN_LOG_FORMAT", "xml"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

@@ -83,6 +83,10 @@ def problem_response(status: int, title: str, detail: str) -> Response:
     return Response(status, title, headers, body)
 
 
+def _dump(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 class Hub:
     """Streams per (branch, zone) and the screens subscribed to them."""
 
@@ -130,7 +134,7 @@ class Hub:
             stream = streams[zone] = _Stream(last_seq=snap["seq"])
         stream.clients.add(connection)
         self._metrics.connections.labels(branch_id).inc()
-        self._write([connection], json.dumps(snap, ensure_ascii=False))
+        self._write([connection], _dump(snap))
         log.debug("screen joined branch=%s zone=%s", branch_id, zone)
 
     def unsubscribe(self, connection: ServerConnection, branch_id: str, zone: str | None) -> None:
@@ -152,20 +156,20 @@ class Hub:
                 continue
             message = {**change.message, "prev_seq": stream.last_seq}
             stream.last_seq = change.seq
-            self._write(stream.clients, json.dumps(message, ensure_ascii=False))
+            self._write(stream.clients, _dump(message))
 
     def resync(self, branch_id: str) -> None:
         """Send a fresh snapshot to every screen of the branch (new day, new directory)."""
         for zone, stream in self._streams.get(branch_id, {}).items():
             snap = self._snapshot(branch_id, zone)
             stream.last_seq = snap["seq"]
-            self._write(stream.clients, json.dumps(snap, ensure_ascii=False))
+            self._write(stream.clients, _dump(snap))
 
     def heartbeat(self) -> None:
         """Tell every screen the stream is alive (pages reconnect when they hear nothing)."""
         for streams in self._streams.values():
             for stream in streams.values():
-                self._write(stream.clients, json.dumps({"type": "heartbeat", "seq": stream.last_seq}))
+                self._write(stream.clients, _dump({"type": "heartbeat", "seq": stream.last_seq}))
 
     async def beat(self, every: float) -> None:
         """Send heartbeats forever (the app's background task)."""

@@ -52,10 +52,11 @@ def init_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> web
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     pool = await open_pool(settings.database_url, settings.db_schema)
-    app[keys.STORE] = MetricsStore(pool)
+    store = MetricsStore(pool)
+    app[keys.STORE] = store
     logger.info("database ready (schema %s)", settings.db_schema)
     yield
-    await pool.close()
+    await store.close()
 
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:

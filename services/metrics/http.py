@@ -11,6 +11,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import Histogram
 
+from services.metrics.errors import StoreError
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
@@ -43,6 +45,9 @@ def edge_middleware(duration: Histogram) -> Middleware:
             response = await handler(request)
         except web.HTTPException as exc:
             response = problem(exc.status, exc.reason)
+        except StoreError as exc:
+            logger.warning("%s %s: %s", request.method, request.path, exc)
+            response = problem(503, "Service Unavailable", "the metrics database does not answer")
         except Exception:  # the outermost edge: log with context, answer a problem, go on
             logger.exception("unhandled error on %s %s", request.method, request.path)
             response = problem(500, "Internal Server Error")

@@ -9,9 +9,10 @@ buckets. A redelivered or replayed event therefore changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, tzinfo
 from typing import Any
 
@@ -105,6 +106,18 @@ def _labels_of(raw: str) -> Labels:
     return tuple(sorted(json.loads(raw).items()))
 
 
+_DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@contextlib.asynccontextmanager
+async def _reading(what: str) -> AsyncIterator[None]:
+    """Turn a database failure while reading into a :class:`StoreError`."""
+    try:
+        yield
+    except _DB_ERRORS as exc:
+        raise StoreError(f"reading {what} failed: {exc}") from exc
+
+
 async def open_pool(database_url: str, schema: str) -> Any:
     """A pool whose connections use ``schema``, migrated to the latest version."""
     try:
@@ -124,12 +137,16 @@ class MetricsStore:
     def __init__(self, pool: Any) -> None:
         self._pool = pool
 
+    async def close(self) -> None:
+        """Close the pool (idempotent)."""
+        await self._pool.close()
+
     async def ping(self) -> None:
         """Raise :class:`StoreError` unless PostgreSQL answers."""
         try:
             async with self._pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1", timeout=2)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _DB_ERRORS as exc:
             raise StoreError(f"PostgreSQL does not answer: {exc}") from exc
 
     async def apply(self, events: Sequence[tuple[CloudEvent, tzinfo]]) -> list[Outcome]:
@@ -142,7 +159,7 @@ class MetricsStore:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 return await self._apply(conn, events)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _DB_ERRORS as exc:
             raise StoreError(f"applying {len(events)} events failed: {exc}") from exc
 
     async def _apply(self, conn: Any, events: Sequence[tuple[CloudEvent, tzinfo]]) -> list[Outcome]:
@@ -246,11 +263,12 @@ class MetricsStore:
 
     async def tickets_of_day(self, branch_id: str, day: date) -> list[TicketFact]:
         """Every ticket of ``branch_id`` on business day ``day``."""
-        rows = await self._pool.fetch(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE branch_id = $1 AND business_date = $2",  # noqa: S608
-            branch_id,
-            day,
-        )
+        async with _reading("the day's tickets"):
+            rows = await self._pool.fetch(
+                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE branch_id = $1 AND business_date = $2",  # noqa: S608
+                branch_id,
+                day,
+            )
         return [TicketFact(**dict(r)) for r in rows]
 
     async def survey_tally(
@@ -262,21 +280,26 @@ class MetricsStore:
         counter_id: str | None = None,
     ) -> Tally:
         """The survey answers of a branch from ``first`` to ``last`` (local dates, inclusive)."""
-        row = await self._pool.fetchrow(
-            f"SELECT count(*) AS n, {_SURVEY_SUMS} FROM survey_responses"  # noqa: S608 - constants
-            " WHERE branch_id = $1 AND local_date BETWEEN $2 AND $3"
-            " AND ($4::text IS NULL OR agency_id = $4) AND ($5::text IS NULL OR counter_id = $5)",
-            branch_id,
-            first,
-            last,
-            agency_id,
-            counter_id,
-        )
+        async with _reading("survey answers"):
+            row = await self._pool.fetchrow(
+                f"SELECT count(*) AS n, {_SURVEY_SUMS} FROM survey_responses"  # noqa: S608 - constants
+                " WHERE branch_id = $1 AND local_date BETWEEN $2 AND $3"
+                " AND ($4::text IS NULL OR agency_id = $4) AND ($5::text IS NULL OR counter_id = $5)",
+                branch_id,
+                first,
+                last,
+                agency_id,
+                counter_id,
+            )
         return _tally(row)
 
     async def snapshot(self, since: date) -> Snapshot:
         """Everything the exporter shows; survey tallies from local date ``since`` on."""
-        async with self._pool.acquire(timeout=5) as conn, conn.transaction(readonly=True):
+        async with (
+            _reading("the snapshot"),
+            self._pool.acquire(timeout=5) as conn,
+            conn.transaction(readonly=True),
+        ):
             totals = await conn.fetch("SELECT metric, labels::text AS labels, value FROM counter_totals")
             histograms = await conn.fetch(
                 "SELECT metric, labels::text AS labels, buckets, sum, count FROM histogram_totals"

@@ -170,3 +170,14 @@ async def test_bad_websocket_paths_get_problem_details(display: DisplayFactory) 
             await connect(f"ws://127.0.0.1:{running.port}{path}", proxy=None)
         assert refused.value.response.status_code == 404
         assert refused.value.response.headers["Content-Type"] == "application/problem+json"
+
+
+async def test_shutdown_closes_screens_with_going_away(feed: HallFeed, display: DisplayFactory) -> None:
+    running = await display()
+    ws = await connect(_url(running.port, feed.branch), proxy=None)
+    await ws.recv()
+    await running.close()
+    with pytest.raises(ConnectionClosed) as closed:
+        await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1001

@@ -139,6 +139,12 @@ def test_dashboards_name_only_metrics_of_the_design() -> None:
         assert selector.split("{")[0] in KNOWN_METRICS, origin
 
 
+def test_every_metric_of_the_design_is_on_a_dashboard() -> None:
+    shown = {m.removesuffix("_bucket") for q in panel_queries() for m in q.metrics}
+    design = {m for m in _OTHERS if m.startswith("qms_")} | _HISTOGRAMS
+    assert design - shown == set()
+
+
 def test_grafana_provisioning_points_at_the_dashboards_and_datasource() -> None:
     source = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
     assert [(d["uid"], d["type"]) for d in source["datasources"]] == [("prometheus", "prometheus")]

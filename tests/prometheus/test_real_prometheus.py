@@ -26,6 +26,7 @@ import pytest_asyncio
 import websockets
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from websockets.frames import CloseCode
 
 from bench.simulate import Summary, simulate_day
 from services.events import EventType
@@ -170,6 +171,16 @@ async def _connect_screen(
         return
     if first.get("type") != "snapshot":
         failed["display"] = f"the first screen message is not a snapshot: {first!r}"
+        return
+    # A second screen that floods its listen-only stream gets dropped: the dropped counter gets a reason.
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/{branch}") as noisy:
+        await noisy.recv()
+        with contextlib.suppress(websockets.ConnectionClosed):
+            for _ in range(50):
+                await noisy.send("hello")
+            await asyncio.wait_for(noisy.wait_closed(), 10)
+    if noisy.close_code != CloseCode.POLICY_VIOLATION:
+        failed["display"] = f"a flooding screen was not dropped (close code {noisy.close_code})"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -12,7 +12,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.metrics import keys
 from services.metrics.errors import StoreError
-from services.metrics.exporter import month_start
 from services.metrics.http import problem
 from services.metrics.ikm import compute
 from services.metrics.reports import daily_report
@@ -84,9 +83,7 @@ async def metrics(request: web.Request) -> web.Response:
     process = app[keys.PROCESS_METRICS]
     now: datetime = app[keys.CLOCK]()
     try:
-        process.stored.latest = await asyncio.wait_for(
-            app[keys.STORE].snapshot(month_start(now)), SNAPSHOT_TIMEOUT
-        )
+        process.stored.latest = await asyncio.wait_for(app[keys.STORE].snapshot(now), SNAPSHOT_TIMEOUT)
     except (StoreError, TimeoutError, OSError) as exc:
         # Serve the last snapshot rather than nothing; /readyz tells the database is down.
         logger.warning("metrics snapshot failed, serving the previous one: %s", exc)

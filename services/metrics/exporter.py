@@ -75,11 +75,15 @@ class HistogramRow:
 
 @dataclass(frozen=True, slots=True)
 class QueueRow:
-    """Tickets waiting now for one service, and since when the oldest waits."""
+    """Tickets of one business day waiting for one service, and since when the oldest waits.
+
+    A service with no waiting ticket at all has one row with ``business_date`` None.
+    """
 
     branch: str
     agency: str
     service: str
+    business_date: date | None
     waiting: int
     oldest_since: datetime | None
 
@@ -99,7 +103,7 @@ def families(snapshot: Snapshot, now: datetime, zone_of: Callable[[str], tzinfo]
     """The metric families of ``snapshot`` at ``now``; ``zone_of`` gives a branch's time zone."""
     yield from _counter_families(snapshot)
     yield from _histogram_families(snapshot)
-    yield from _queue_families(snapshot, now)
+    yield from _queue_families(snapshot, now, zone_of)
     yield from _counter_state_families(snapshot, now)
     yield from _ikm_families(snapshot, now, zone_of)
 
@@ -141,17 +145,27 @@ def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(float(bound))
 
 
-def _queue_families(snapshot: Snapshot, now: datetime) -> Iterator[Metric]:
+def _queue_families(snapshot: Snapshot, now: datetime, zone_of: Callable[[str], tzinfo]) -> Iterator[Metric]:
+    """Waiting tickets of each branch's current business day (yesterday's leftovers are not waiting)."""
     names = ["branch", "agency", "service"]
     waiting = GaugeMetricFamily("qms_queue_waiting", "Tickets waiting now.", labels=names)
     oldest = GaugeMetricFamily(
         "qms_oldest_waiting_seconds", "Age of the oldest waiting ticket (0 when none).", labels=names
     )
+    today: dict[str, date] = {}
+    queues: dict[tuple[str, str, str], tuple[int, datetime | None]] = {}
     for row in snapshot.queues:
-        key = [row.branch, row.agency, row.service]
-        waiting.add_metric(key, row.waiting)
-        age = 0.0 if row.oldest_since is None else max(0.0, (now - row.oldest_since).total_seconds())
-        oldest.add_metric(key, age)
+        key = (row.branch, row.agency, row.service)
+        count, since = queues.get(key, (0, None))
+        day = today.setdefault(row.branch, now.astimezone(zone_of(row.branch)).date())
+        if row.business_date == day:
+            count += row.waiting
+            if row.oldest_since is not None and (since is None or row.oldest_since < since):
+                since = row.oldest_since
+        queues[key] = (count, since)
+    for key, (count, since) in sorted(queues.items()):
+        waiting.add_metric(list(key), count)
+        oldest.add_metric(list(key), 0.0 if since is None else max(0.0, (now - since).total_seconds()))
     yield waiting
     yield oldest
 

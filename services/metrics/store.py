@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import date, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import asyncpg
@@ -22,7 +22,7 @@ from services.events import CloudEvent
 from services.metrics.aggregates import CounterFact, Labels, TicketFact
 from services.metrics.batch import BatchResult, Outcome, event_key, fold_batch, touched
 from services.metrics.errors import StoreError
-from services.metrics.exporter import HistogramRow, QueueRow, Snapshot
+from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, month_start
 from services.metrics.ikm import ELEMENT_COUNT, Tally
 from services.metrics.migrate import migrate
 
@@ -88,6 +88,15 @@ def _ticket_row(t: TicketFact) -> tuple[object, ...]:
     )
 
 
+# Waiting tickets per service and business day; services with none get one row of 0.
+_QUEUES = """
+SELECT k.branch_id, k.agency_id, k.service_id, t.business_date,
+       count(t.ticket_id) AS waiting, min(t.waiting_since) AS oldest
+FROM queue_keys k
+LEFT JOIN tickets t ON t.status = 'waiting' AND t.branch_id = k.branch_id AND t.agency_id = k.agency_id
+    AND t.service_id = k.service_id AND t.business_date >= $1
+GROUP BY k.branch_id, k.agency_id, k.service_id, t.business_date
+"""
 # processed_at is PostgreSQL's clock at marking: the moment the batch's effects are written.
 _MARK = """
 INSERT INTO processed_events (event_id, event_type, branch_id, sequence, event_time, processed_at)
@@ -293,8 +302,9 @@ class MetricsStore:
             )
         return _tally(row)
 
-    async def snapshot(self, since: date) -> Snapshot:
-        """Everything the exporter shows; survey tallies from local date ``since`` on."""
+    async def snapshot(self, now: datetime) -> Snapshot:
+        """Everything the exporter shows at ``now`` (waiting tickets of recent days, this month's surveys)."""
+        recent = now.date() - timedelta(days=1)  # every branch's "today" is on or after this date
         async with (
             _reading("the snapshot"),
             self._pool.acquire(timeout=5) as conn,
@@ -305,10 +315,8 @@ class MetricsStore:
                 "SELECT metric, labels::text AS labels, buckets, sum, count FROM histogram_totals"
             )
             queues = await conn.fetch(
-                "SELECT k.branch_id, k.agency_id, k.service_id, count(t.ticket_id) AS waiting,"
-                " min(t.waiting_since) AS oldest FROM queue_keys k LEFT JOIN tickets t"
-                " ON t.status = 'waiting' AND t.branch_id = k.branch_id AND t.agency_id = k.agency_id"
-                " AND t.service_id = k.service_id GROUP BY k.branch_id, k.agency_id, k.service_id"
+                _QUEUES,
+                recent,
             )
             counters = await conn.fetch(
                 "SELECT branch_id, counter_id, status, active_ticket_id, idle_since, idle_seconds"
@@ -318,7 +326,7 @@ class MetricsStore:
                 f"SELECT branch_id, agency_id, to_char(local_date, 'YYYY-MM') AS month, count(*) AS n,"  # noqa: S608
                 f" {_SURVEY_SUMS} FROM survey_responses WHERE local_date >= $1"
                 " GROUP BY branch_id, agency_id, month",
-                since,
+                month_start(now),
             )
         return Snapshot(
             totals=[(r["metric"], _labels_of(r["labels"]), r["value"]) for r in totals],
@@ -327,7 +335,14 @@ class MetricsStore:
                 for r in histograms
             ],
             queues=[
-                QueueRow(r["branch_id"], r["agency_id"], r["service_id"], r["waiting"], r["oldest"])
+                QueueRow(
+                    r["branch_id"],
+                    r["agency_id"],
+                    r["service_id"],
+                    r["business_date"],
+                    r["waiting"],
+                    r["oldest"],
+                )
                 for r in queues
             ],
             counters=[CounterFact(**dict(r)) for r in counters],

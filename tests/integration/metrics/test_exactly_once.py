@@ -34,7 +34,7 @@ def _figures(samples: dict[Any, float], branch: str) -> dict[Any, float]:
 
 def _fixed_clock() -> datetime:
     """Live gauges (oldest waiting, idle time) must not move between the scrapes compared."""
-    return at(900)
+    return at(420)  # 16:00 WITA on the same business day
 
 
 async def _processed_count(hall: Hall) -> int:

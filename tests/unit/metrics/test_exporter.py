@@ -1,6 +1,6 @@
 """The exposition of stored aggregates: names, labels, cumulative buckets and live gauges."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prometheus_client import generate_latest
@@ -11,6 +11,7 @@ from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, build_re
 from services.metrics.ikm import Tally
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 11:00 WITA
+TODAY = date(2026, 11, 28)
 
 
 def _samples(snapshot: Snapshot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -32,8 +33,11 @@ def test_counters_histograms_and_gauges() -> None:
         totals=[("qms_tickets_issued_total", (*queue, ("channel", "kiosk")), 5.0)],
         histograms=[HistogramRow("qms_wait_seconds", queue, tuple(buckets), 8000.0, 3)],
         queues=[
-            QueueRow("bjb", "disdukcapil", "ktp", 2, NOW - timedelta(minutes=7)),
-            QueueRow("bjb", "bpjs", "jkn", 0, None),
+            QueueRow("bjb", "disdukcapil", "ktp", TODAY, 2, NOW - timedelta(minutes=7)),
+            # Yesterday's leftovers are not waiting today.
+            QueueRow("bjb", "disdukcapil", "ktp", TODAY - timedelta(days=1), 4, NOW - timedelta(hours=20)),
+            QueueRow("bjb", "bpjs", "jkn", None, 0, None),
+            QueueRow("bjb", "bpjs", "bpjs-tk", TODAY - timedelta(days=1), 1, NOW - timedelta(hours=20)),
         ],
         counters=[
             CounterFact("bjb", "loket-1", "open", None, NOW - timedelta(seconds=30), 100.0),
@@ -58,6 +62,9 @@ def test_counters_histograms_and_gauges() -> None:
     empty = (("agency", "bpjs"), ("branch", "bjb"), ("service", "jkn"))
     assert s[("qms_queue_waiting", empty)] == 0
     assert s[("qms_oldest_waiting_seconds", empty)] == 0
+    stale = (("agency", "bpjs"), ("branch", "bjb"), ("service", "bpjs-tk"))
+    assert s[("qms_queue_waiting", stale)] == 0
+    assert s[("qms_oldest_waiting_seconds", stale)] == 0
     assert s[("qms_counters_open", (("branch", "bjb"),))] == 1
     assert s[("qms_counter_idle_seconds_total", (("branch", "bjb"), ("counter", "loket-1")))] == 130.0
     assert s[("qms_counter_idle_seconds_total", (("branch", "bjb"), ("counter", "loket-2")))] == 40.0

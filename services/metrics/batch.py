@@ -126,6 +126,10 @@ def fold_batch(
         except InvalidEventData as exc:
             result.outcomes.append(Outcome(event, invalid=str(exc)))
             continue
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # Data shaped in a way no rule foresaw: refuse this event rather than stall the partition.
+            result.outcomes.append(Outcome(event, invalid=f"unusable data: {exc!r}"))
+            continue
         result.add(effect)
         result.outcomes.append(Outcome(event, applied=True))
     return result

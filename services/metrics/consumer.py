@@ -8,17 +8,17 @@ the processed-events mark turns into a no-op.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError
 
 from services.events import DLQ_REASON_HEADER, CloudEvent, EventError, decode
 from services.events.topics import DLQ_CONSUMER_HEADER
-from services.metrics.errors import MetricsError
 from services.metrics.exporter import ProcessMetrics
 from services.metrics.store import MetricsStore
 from services.metrics.zones import BranchZones
@@ -27,6 +27,16 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+
+
+def _decode(value: object) -> CloudEvent:
+    """Decode a record value; anything that is not an event is an :class:`EventError`."""
+    if not isinstance(value, bytes) or not value:
+        raise EventError("a record without a value")
+    try:
+        return decode(value)
+    except RecursionError as exc:  # absurdly nested JSON must not stop the consumer
+        raise EventError("JSON nested too deeply") from exc
 
 
 def dlq_reason(error: EventError) -> str:
@@ -63,8 +73,7 @@ class EventConsumer:
         while True:
             try:
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=MAX_BATCH)
-                for tp, records in batches.items():
-                    await self._handle(tp, records)
+                await self._handle_all(list(batches.items()))
                 await self._update_lag()
                 self.healthy = True
                 failures = 0
@@ -77,23 +86,32 @@ class EventConsumer:
                 logger.exception("consuming failed (attempt %s); retrying in %s s", failures, delay)
                 await asyncio.sleep(delay)
 
+    async def _handle_all(
+        self, batches: Sequence[tuple[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]]
+    ) -> None:
+        for index, (tp, records) in enumerate(batches):
+            try:
+                await self._handle(tp, records)
+            except BaseException:
+                # Nothing after a partition's last commit counts as done: this batch and the
+                # ones not reached yet are read again (a partition revoked meanwhile is not ours).
+                for later_tp, later in batches[index:]:
+                    with contextlib.suppress(IllegalStateError):
+                        self._consumer.seek(later_tp, later[0].offset)
+                raise
+
     async def _handle(self, tp: TopicPartition, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        try:
-            events: list[tuple[ConsumerRecord[Any, Any], CloudEvent]] = []
-            for record in records:
-                try:
-                    events.append((record, decode(record.value)))
-                except EventError as exc:
-                    await self._dead_letter(record, dlq_reason(exc), str(exc))
-            if events:
-                await self._apply(events)
-            offset = records[-1].offset + 1
-            await self._consumer.commit({tp: offset})
-            self._committed[tp] = offset
-        except (MetricsError, KafkaError, OSError):
-            # Nothing after the last commit counts as done: read it again.
-            self._consumer.seek(tp, records[0].offset)
-            raise
+        events: list[tuple[ConsumerRecord[Any, Any], CloudEvent]] = []
+        for record in records:
+            try:
+                events.append((record, _decode(record.value)))
+            except EventError as exc:
+                await self._dead_letter(record, dlq_reason(exc), str(exc))
+        if events:
+            await self._apply(events)
+        offset = records[-1].offset + 1
+        await self._consumer.commit({tp: offset})
+        self._committed[tp] = offset
 
     async def _apply(self, events: Sequence[tuple[ConsumerRecord[Any, Any], CloudEvent]]) -> None:
         zoned = [(event, await self._zones.get(event.branchid)) for _, event in events]
@@ -121,7 +139,12 @@ class EventConsumer:
         self._metrics.dead_lettered.labels(reason=reason).inc()
 
     async def _update_lag(self) -> None:
-        for tp in self._consumer.assignment():
+        assigned = self._consumer.assignment()
+        for gone in set(self._committed) - set(assigned):
+            del self._committed[gone]
+            with contextlib.suppress(KeyError):
+                self._metrics.consumer_lag.remove(str(gone.partition))
+        for tp in assigned:
             high = self._consumer.highwater(tp)
             committed = self._committed.get(tp)
             if committed is None and high is not None:

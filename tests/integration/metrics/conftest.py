@@ -55,7 +55,9 @@ class Hall:
             }
         )
 
-    async def produce(self, events: Iterable[CloudEvent], raw: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    async def produce(
+        self, events: Iterable[CloudEvent], raw: Iterable[tuple[bytes, bytes | None]] = ()
+    ) -> None:
         """Publish events (key = branch id) and raw (key, value) records to the topic."""
         producer = AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all")
         await producer.start()

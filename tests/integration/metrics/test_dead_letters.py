@@ -38,19 +38,21 @@ async def test_malformed_events_are_dead_lettered(hall: Hall, start_metrics: Sta
     client = await start_metrics(hall.settings())
     raw = [
         (branch.encode(), b"{not json"),
+        (branch.encode(), None),  # a tombstone
+        (branch.encode(), b"[" * 200_000 + b"]" * 200_000),  # nested beyond any parser's recursion
         (branch.encode(), json.dumps(unknown).encode()),
     ]
     await hall.produce([bad_survey, good], raw=raw)
     await wait_until(lambda: hall.processed(good))
 
-    letters = await _dead_letters(hall, 3)
+    letters = await _dead_letters(hall, 5)
     reasons = sorted(headers[DLQ_REASON_HEADER].decode() for _, headers in letters)
-    assert reasons == ["invalid_data", "malformed", "unknown_type"]
+    assert reasons == ["invalid_data", "malformed", "malformed", "malformed", "unknown_type"]
     assert b"{not json" in [value for value, _ in letters]
     assert all(headers["dlq-consumer"] == b"metrics" for _, headers in letters)
 
     samples = await scrape(client)
-    assert samples[key("qms_events_dead_lettered_total", reason="malformed")] == 1
+    assert samples[key("qms_events_dead_lettered_total", reason="malformed")] == 3
     assert samples[key("qms_events_dead_lettered_total", reason="unknown_type")] == 1
     assert samples[key("qms_events_dead_lettered_total", reason="invalid_data")] == 1
     assert (

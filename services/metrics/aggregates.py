@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
-from typing import Any
 
-from services.events import CloudEvent, EventError, EventType
-from services.events.envelope import parse_time
+from services.events import CloudEvent, EventType
+from services.metrics import fields
 from services.metrics.errors import InvalidEventData
 from services.metrics.ikm import InvalidScores, validate_scores
 
@@ -119,16 +118,16 @@ class Effect:
 def counter_of(event: CloudEvent) -> str | None:
     """The counter whose state an event changes (None when it concerns no counter)."""
     if event.type is EventType.TICKET_TRANSFERRED:
-        return _opt_str(event.data, "from_counter_id") or _opt_str(event.data, "counter_id")
+        return fields.opt_str(event.data, "from_counter_id") or fields.opt_str(event.data, "counter_id")
     if event.type in (EventType.TICKET_ISSUED, EventType.TICKET_CANCELLED, EventType.SURVEY_SUBMITTED):
         return None
-    return _opt_str(event.data, "counter_id")
+    return fields.opt_str(event.data, "counter_id")
 
 
 def ticket_of(event: CloudEvent) -> str | None:
     """The ticket an event concerns (None for counter events)."""
     if event.type.is_ticket_event or event.type is EventType.SURVEY_SUBMITTED:
-        return _str(event.data, "ticket_id")
+        return fields.text(event.data, "ticket_id")
     return None
 
 
@@ -167,7 +166,7 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
                 increments=(Increment("qms_tickets_issued_total", issued),),
             )
         case EventType.TICKET_CALLED:
-            called_at = _time(data, "called_at", at)
+            called_at = fields.time(data, "called_at", at)
             observations: list[Observation] = []
             if ticket.first_called_at is None:
                 wait = _seconds(ticket.issued_at, called_at)
@@ -195,7 +194,7 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
                 increments=(Increment("qms_tickets_recalled_total", at_counter),),
             )
         case EventType.TICKET_SERVING:
-            serving_at = _time(data, "serving_at", at)
+            serving_at = fields.time(data, "serving_at", at)
             walks = (
                 ()
                 if ticket.called_at is None
@@ -203,8 +202,8 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
             )
             return Effect(ticket=replace(ticket, status="serving", serving_at=serving_at), observations=walks)
         case EventType.TICKET_COMPLETED:
-            completed_at = _time(data, "completed_at", at)
-            started = _opt_time(data, "serving_at") or ticket.serving_at
+            completed_at = fields.time(data, "completed_at", at)
+            started = fields.opt_time(data, "serving_at") or ticket.serving_at
             durations = (
                 ()
                 if started is None
@@ -224,9 +223,9 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
                 increments=(Increment("qms_tickets_no_show_total", at_counter),),
             )
         case EventType.TICKET_TRANSFERRED:
-            left_agency = _opt_str(data, "from_agency_id") or ticket.agency_id
-            left_service = _opt_str(data, "from_service_id") or ticket.service_id
-            agency, service = _str(data, "agency_id"), _str(data, "service_id")
+            left_agency = fields.opt_str(data, "from_agency_id") or ticket.agency_id
+            left_service = fields.opt_str(data, "from_service_id") or ticket.service_id
+            agency, service = fields.text(data, "agency_id"), fields.text(data, "service_id")
             moved = replace(
                 ticket,
                 agency_id=agency,
@@ -256,19 +255,19 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
 def _new_ticket(event: CloudEvent, zone: tzinfo) -> TicketFact:
     """A ticket first seen through ``event`` (normally its ``ticket.issued``)."""
     data = event.data
-    issued_at = _time(data, "issued_at", event.time)
-    business = _opt_date(data, "business_date") or issued_at.astimezone(zone).date()
+    issued_at = fields.time(data, "issued_at", event.time)
+    business = fields.opt_date(data, "business_date") or issued_at.astimezone(zone).date()
     return TicketFact(
-        ticket_id=_str(data, "ticket_id"),
+        ticket_id=fields.text(data, "ticket_id"),
         branch_id=event.branchid,
-        agency_id=_str(data, "agency_id"),
-        service_id=_str(data, "service_id"),
-        channel=_str(data, "channel"),
+        agency_id=fields.text(data, "agency_id"),
+        service_id=fields.text(data, "service_id"),
+        channel=fields.text(data, "channel"),
         business_date=business,
         issued_at=issued_at,
-        status=_opt_str(data, "status") or WAITING,
-        estimated_wait_seconds=_opt_int(data, "estimated_wait_seconds"),
-        target_wait_seconds=_opt_int(data, "target_wait_seconds"),
+        status=fields.opt_str(data, "status") or WAITING,
+        estimated_wait_seconds=fields.opt_int(data, "estimated_wait_seconds"),
+        target_wait_seconds=fields.opt_int(data, "target_wait_seconds"),
         waiting_since=issued_at,
     )
 
@@ -278,15 +277,15 @@ def _new_ticket_fields(event: CloudEvent, ticket: TicketFact) -> TicketFact:
     return replace(
         ticket,
         status=WAITING,
-        estimated_wait_seconds=_opt_int(data, "estimated_wait_seconds"),
-        target_wait_seconds=_opt_int(data, "target_wait_seconds"),
+        estimated_wait_seconds=fields.opt_int(data, "estimated_wait_seconds"),
+        target_wait_seconds=fields.opt_int(data, "target_wait_seconds"),
         waiting_since=ticket.issued_at,
     )
 
 
 def _counter_event(event: CloudEvent, counter: CounterFact | None) -> CounterFact:
     at = event.time
-    current = counter or CounterFact(event.branchid, _str(event.data, "counter_id"))
+    current = counter or CounterFact(event.branchid, fields.text(event.data, "counter_id"))
     current = _stop_idle(current, at)
     if event.type is EventType.COUNTER_OPENED:
         idle_since = at if current.active_ticket_id is None else None
@@ -330,13 +329,13 @@ def _survey(event: CloudEvent, zone: tzinfo) -> Effect:
         scores = validate_scores(data.get("scores"))
     except InvalidScores as exc:
         raise InvalidEventData(str(exc)) from exc
-    submitted_at = _time(data, "submitted_at", event.time)
+    submitted_at = fields.time(data, "submitted_at", event.time)
     survey = SurveyFact(
-        ticket_id=_str(data, "ticket_id"),
+        ticket_id=fields.text(data, "ticket_id"),
         branch_id=event.branchid,
-        agency_id=_str(data, "agency_id"),
-        service_id=_str(data, "service_id"),
-        counter_id=_opt_str(data, "counter_id"),
+        agency_id=fields.text(data, "agency_id"),
+        service_id=fields.text(data, "service_id"),
+        counter_id=fields.opt_str(data, "counter_id"),
         submitted_at=submitted_at,
         local_date=submitted_at.astimezone(zone).date(),
         scores=scores,
@@ -347,56 +346,3 @@ def _survey(event: CloudEvent, zone: tzinfo) -> Effect:
 def _seconds(start: datetime, end: datetime) -> float:
     """Seconds from ``start`` to ``end``; clock skew never makes a negative duration."""
     return max(0.0, (end - start).total_seconds())
-
-
-def _str(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise InvalidEventData(f"data.{key} must be a non-empty string")
-    return value
-
-
-def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidEventData(f"data.{key} must be a string or null")
-    return value or None
-
-
-def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidEventData(f"data.{key} must be a number or null")
-    return int(value)
-
-
-def _opt_time(data: Mapping[str, Any], key: str) -> datetime | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except EventError as exc:
-        raise InvalidEventData(f"data.{key}: {exc}") from exc
-
-
-def _time(data: Mapping[str, Any], key: str, default: datetime) -> datetime:
-    return _opt_time(data, key) or default
-
-
-def _opt_date(data: Mapping[str, Any], key: str) -> date | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else _bad_date(key)
-    except ValueError as exc:
-        raise InvalidEventData(f"data.{key} must be YYYY-MM-DD") from exc
-
-
-def _bad_date(key: str) -> date:
-    raise InvalidEventData(f"data.{key} must be YYYY-MM-DD")

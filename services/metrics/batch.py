@@ -27,6 +27,8 @@ from services.metrics.aggregates import (
 )
 from services.metrics.errors import InvalidEventData
 
+MAX_SEQUENCE = 2**63 - 1  # stored as a PostgreSQL bigint
+
 
 def event_key(event: CloudEvent) -> str:
     """The canonical form of an event id (as PostgreSQL's uuid type prints it)."""
@@ -117,6 +119,11 @@ def fold_batch(
             result.outcomes.append(Outcome(event, duplicate=True))
             continue
         seen.add(key)
+        if event.sequence > MAX_SEQUENCE:
+            result.outcomes.append(
+                Outcome(event, invalid=f"sequence {event.sequence} exceeds {MAX_SEQUENCE}")
+            )
+            continue
         try:
             ticket_id, counter_id = ticket_of(event), counter_of(event)
             ticket = None if ticket_id is None else result.tickets.get(ticket_id, tickets.get(ticket_id))

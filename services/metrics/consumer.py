@@ -19,6 +19,7 @@ from aiokafka.errors import IllegalStateError
 
 from services.events import DLQ_REASON_HEADER, CloudEvent, EventError, decode
 from services.events.topics import DLQ_CONSUMER_HEADER
+from services.metrics.errors import UnstorableData
 from services.metrics.exporter import ProcessMetrics
 from services.metrics.store import MetricsStore
 from services.metrics.zones import BranchZones
@@ -115,7 +116,16 @@ class EventConsumer:
 
     async def _apply(self, events: Sequence[tuple[ConsumerRecord[Any, Any], CloudEvent]]) -> None:
         zoned = [(event, await self._zones.get(event.branchid)) for _, event in events]
-        outcomes = await self._store.apply(zoned)
+        try:
+            outcomes = await self._store.apply(zoned)
+        except UnstorableData as exc:
+            if len(events) == 1:
+                await self._dead_letter(events[0][0], "unstorable", str(exc))
+                return
+            # Find the culprit: apply the events one by one, in order.
+            for one in events:
+                await self._apply([one])
+            return
         done = self._clock()
         for (record, _), outcome in zip(events, outcomes, strict=True):
             if outcome.invalid is not None:

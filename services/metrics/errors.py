@@ -6,6 +6,7 @@
      ├── SettingsError        a missing or malformed environment variable
      ├── InvalidEventData     an event whose envelope is valid but whose data cannot be folded
      └── StoreError           PostgreSQL refused or is unreachable
+          └── UnstorableData  PostgreSQL refused a value of the data (never worth retrying)
 """
 
 
@@ -23,3 +24,7 @@ class InvalidEventData(MetricsError):
 
 class StoreError(MetricsError):
     """The metrics store (PostgreSQL) could not do what was asked."""
+
+
+class UnstorableData(StoreError):
+    """PostgreSQL refused a value that came from an event; retrying would fail again."""

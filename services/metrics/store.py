@@ -21,7 +21,7 @@ import asyncpg
 from services.events import CloudEvent
 from services.metrics.aggregates import CounterFact, Labels, TicketFact
 from services.metrics.batch import BatchResult, Outcome, event_key, fold_batch, touched
-from services.metrics.errors import StoreError
+from services.metrics.errors import StoreError, UnstorableData
 from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, month_start
 from services.metrics.ikm import ELEMENT_COUNT, Tally
 from services.metrics.migrate import migrate
@@ -168,6 +168,8 @@ class MetricsStore:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 return await self._apply(conn, events)
+        except asyncpg.DataError as exc:
+            raise UnstorableData(f"PostgreSQL refused data of {len(events)} events: {exc}") from exc
         except _DB_ERRORS as exc:
             raise StoreError(f"applying {len(events)} events failed: {exc}") from exc
 

@@ -203,3 +203,19 @@ def test_mistyped_data_is_invalid() -> None:
 def test_clock_skew_never_gives_negative_durations() -> None:
     effect = fold(ticket_event(EventType.TICKET_CALLED, -1, counter="loket-1"), _issued(), None, WITA)
     assert Observation("qms_wait_seconds", QUEUE, 0.0) in effect.observations
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"estimated_wait_seconds": 2**40},
+        {"estimated_wait_seconds": -5},
+        {"target_wait_seconds": float("inf")},
+        {"agency_id": "disduk\x00capil"},
+        {"channel": 7},
+        {"business_date": 20261128},
+    ],
+)
+def test_data_postgresql_could_not_store_is_invalid(extra: dict[str, object]) -> None:
+    with pytest.raises(InvalidEventData):
+        fold(ticket_event(EventType.TICKET_ISSUED, 0, **extra), None, None, WITA)

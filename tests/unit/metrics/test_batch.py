@@ -77,3 +77,10 @@ def test_bucket_index_edges() -> None:
     assert bucket_index(WAIT_BUCKETS, 30.5) == 1
     assert bucket_index(WAIT_BUCKETS, 7200.0) == len(WAIT_BUCKETS) - 1
     assert bucket_index(WAIT_BUCKETS, 7201.0) == len(WAIT_BUCKETS)
+
+
+def test_a_sequence_beyond_bigint_is_invalid() -> None:
+    event = ticket_event(EventType.TICKET_ISSUED, 0, sequence=2**63)
+    result = fold_batch([(event, WITA)], {event_key(event)}, {}, {})
+    assert result.outcomes[0].invalid is not None
+    assert not result.totals

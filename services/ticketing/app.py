@@ -25,7 +25,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from services.ticketing import api, db, problems
+from services.ticketing import api, db, pages, problems
 from services.ticketing.keys import CLOCK, POOL, REGISTRY, RELAY, SETTINGS, Clock
 from services.ticketing.migrate import migrate
 from services.ticketing.openapi import openapi_document
@@ -63,6 +63,7 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
     api.add_routes(app)
+    pages.add_routes(app)
     return app
 
 

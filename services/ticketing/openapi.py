@@ -75,6 +75,17 @@ def _plain(summary: str, content_type: str = "application/json") -> dict[str, An
     }
 
 
+def _page(summary: str, *parameters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "tags": ["pages"],
+            "parameters": list(parameters),
+            "responses": {"200": {"description": "HTML page", "content": {"text/html": {}}}},
+        }
+    }
+
+
 _SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
@@ -205,6 +216,10 @@ def openapi_document() -> dict[str, Any]:
         "/readyz": _plain("Ready when PostgreSQL answers (503 problem otherwise); reports Kafka"),
         "/metrics": _plain("Prometheus exposition", "text/plain"),
         "/openapi.json": _plain("This document"),
+        "/kiosk/{branch_id}": _page("Kiosk page: choose a service, take a ticket", _BRANCH_ID),
+        "/counter": _page("Counter client page for operators"),
+        "/t/{ticket_id}": _page("Citizen's ticket page: live status, cancel, survey", _TICKET_ID),
+        "/static/common.css": _plain("The pages' stylesheet", "text/css"),
         "/api/v1/auth/login": {
             "post": {
                 "summary": "Log in an operator or admin",

@@ -341,3 +341,16 @@ async def test_openapi_matches_the_router_both_ways(hall: Hall) -> None:
         served.add((info.get("path") or info.get("formatter"), route.method))
     assert served - documented == set(), "undocumented routes"
     assert documented - served == set(), "documented routes that do not exist"
+
+
+async def test_pages_are_served(hall: Hall) -> None:
+    ticket = await (await hall.issue()).json()
+    for path, marker in [
+        (f"/kiosk/{hall.branch}", "Ambil Nomor Antrian"),
+        ("/counter", "Aplikasi Loket"),
+        (f"/t/{ticket['id']}", "Survei Kepuasan Masyarakat"),
+        ("/static/common.css", "--hijau"),
+    ]:
+        resp = await hall.client.get(path)
+        assert resp.status == 200, path
+        assert marker in await resp.text()

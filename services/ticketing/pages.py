@@ -1,0 +1,40 @@
+"""The hall's own pages: the kiosk, the counter client and the citizen's ticket page.
+
+Plain HTML and JavaScript that use the public API; no build step. Each page is
+read once at start-up and served from memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+PAGES = Path(__file__).with_name("pages")
+_FILES = {
+    "kiosk": ("kiosk.html", "text/html"),
+    "counter": ("counter.html", "text/html"),
+    "ticket": ("ticket.html", "text/html"),
+    "css": ("common.css", "text/css"),
+}
+
+
+def add_routes(app: web.Application) -> None:
+    """Register ``/kiosk/{branch_id}``, ``/counter``, ``/t/{ticket_id}`` and the stylesheet."""
+
+    def serve(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        filename, content_type = _FILES[name]
+        body = (PAGES / filename).read_bytes()
+
+        async def handler(request: web.Request) -> web.Response:
+            return web.Response(
+                body=body, content_type=content_type, charset="utf-8", headers={"Cache-Control": "no-cache"}
+            )
+
+        return handler
+
+    app.router.add_get("/kiosk/{branch_id}", serve("kiosk"))
+    app.router.add_get("/counter", serve("counter"))
+    app.router.add_get("/t/{ticket_id}", serve("ticket"))
+    app.router.add_get("/static/common.css", serve("css"))

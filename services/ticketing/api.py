@@ -54,8 +54,18 @@ async def read_body(request: web.Request, *, required: bool = True) -> dict[str,
 
 def _string(body: dict[str, Any], name: str, *, default: str | None = None) -> str:
     value = body.get(name, default)
-    if not isinstance(value, str) or not value:
-        raise InvalidRequest(f"'{name}' must be a non-empty string")
+    if not isinstance(value, str) or not value or len(value) > 1000:
+        raise InvalidRequest(f"'{name}' must be a non-empty string of at most 1000 characters")
+    if "\x00" in value:
+        raise InvalidRequest(f"'{name}' must not contain NUL characters")
+    return value
+
+
+def _path_id(request: web.Request, name: str) -> str:
+    """A branch, counter or service id from the path; NotFound unless it looks like one."""
+    value = request.match_info[name]
+    if not _ID_RE.match(value):
+        raise NotFound(f"no {name.removesuffix('_id')} {value!r}")
     return value
 
 
@@ -120,7 +130,7 @@ async def issue_ticket(request: web.Request) -> web.Response:
     ticket, created = await tickets.issue_ticket_idempotent(
         request.app[POOL],
         request.app[CLOCK](),
-        branch_id=request.match_info["branch_id"],
+        branch_id=_path_id(request, "branch_id"),
         service_id=service_id,
         channel=channel,
         priority=priority,
@@ -154,14 +164,14 @@ async def submit_survey(request: web.Request) -> web.Response:
 
 async def _counter_user(request: web.Request) -> tuple[str, User]:
     user = await current_user(request)
-    counter_id = request.match_info["counter_id"]
+    counter_id = _path_id(request, "counter_id")
     user.require_counter(counter_id)
     return counter_id, user
 
 
 async def get_counter(request: web.Request) -> web.Response:
     """GET /api/v1/counters/{counter_id}"""
-    counter_id = request.match_info["counter_id"]
+    counter_id = _path_id(request, "counter_id")
     row = await request.app[POOL].fetchrow("SELECT * FROM counters WHERE id = $1", counter_id)
     if row is None:
         raise NotFound(f"no counter {counter_id!r}")
@@ -223,13 +233,13 @@ async def list_branches(request: web.Request) -> web.Response:
 
 async def get_branch(request: web.Request) -> web.Response:
     """GET /api/v1/branches/{branch_id}"""
-    return _json(await directory.get_branch(request.app[POOL], request.match_info["branch_id"]))
+    return _json(await directory.get_branch(request.app[POOL], _path_id(request, "branch_id")))
 
 
 async def branch_queue(request: web.Request) -> web.Response:
     """GET /api/v1/branches/{branch_id}/queue"""
     now = request.app[CLOCK]()
-    return _json(await directory.branch_queue(request.app[POOL], now, request.match_info["branch_id"]))
+    return _json(await directory.branch_queue(request.app[POOL], now, _path_id(request, "branch_id")))
 
 
 def add_routes(app: web.Application) -> None:

@@ -83,12 +83,17 @@ def middleware(latency: Histogram) -> Middleware:
             for name in ("Allow",):
                 if name in exc.headers:
                     response.headers[name] = exc.headers[name]
+        except asyncpg.DataError as exc:  # a value PostgreSQL cannot store; the edge should catch it first
+            log.warning("%s %s: value refused by the database: %s", request.method, request.path, exc)
+            response = problem(422, "Invalid request", "a value in the request is not acceptable")
         except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             log.warning("%s %s: database unavailable: %r", request.method, request.path, exc)
             response = problem(503, "Service unavailable", "the database does not answer; try again shortly")
         except Exception:  # the outermost edge of a request: log it, answer with a problem
             log.exception("%s %s failed", request.method, request.path)
             response = problem(500, "Internal error", "an unexpected error occurred; it was logged")
+        if response.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="antrian"'
         latency.labels(request.method, route_pattern(request), str(response.status)).observe(
             time.perf_counter() - started
         )

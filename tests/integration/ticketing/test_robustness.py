@@ -56,3 +56,24 @@ async def test_readyz_names_the_database_when_it_is_gone(hall: Hall) -> None:
     body: dict[str, Any] = await resp.json()
     assert body["checks"]["database"] == "down"
     assert "database" in body["detail"]
+
+
+async def test_nul_characters_and_odd_ids_are_refused_cleanly(hall: Hall) -> None:
+    token = await hall.token("admin")
+    auth = {"Authorization": f"Bearer {token}"}
+    cases = [
+        ("POST", f"/api/v1/branches/{hall.branch}/tickets", {"service_id": "a\x00b"}, {}, 422),
+        ("POST", "/api/v1/auth/login", {"username": "a\x00", "password": "x"}, {}, 422),
+        ("GET", "/api/v1/branches/a%00b", None, {}, 404),
+        ("GET", "/api/v1/branches/a%00b/queue", None, {}, 404),
+        ("GET", "/api/v1/counters/a%00b", None, {}, 404),
+        ("POST", "/api/v1/counters/a%00b/open", None, auth, 404),
+        ("POST", "/api/v1/branches/%E2%9C%93/tickets", {"service_id": "x"}, {}, 404),
+        ("POST", f"/api/v1/counters/{hall.counter(1)}/transfer", {"service_id": "\x00"}, auth, 422),
+    ]
+    for method, path, body, headers, status in cases:
+        resp = await hall.client.request(method, path, json=body, headers=headers)
+        assert resp.status == status, (path, await resp.text())
+        assert resp.content_type == "application/problem+json"
+    resp = await hall.client.post(f"/api/v1/counters/{hall.counter(1)}/open")
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")

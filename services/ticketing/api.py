@@ -45,7 +45,7 @@ async def read_body(request: web.Request, *, required: bool = True) -> dict[str,
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise MalformedRequest("the body must be a JSON object")

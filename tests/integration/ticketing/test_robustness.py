@@ -71,6 +71,9 @@ async def test_nul_characters_and_odd_ids_are_refused_cleanly(hall: Hall) -> Non
         ("POST", "/api/v1/branches/%E2%9C%93/tickets", {"service_id": "x"}, {}, 404),
         ("POST", f"/api/v1/counters/{hall.counter(1)}/transfer", {"service_id": "\x00"}, auth, 422),
     ]
+    deep = b"[" * 60_000
+    resp = await hall.client.post(f"/api/v1/branches/{hall.branch}/tickets", data=deep)
+    assert resp.status == 400
     for method, path, body, headers, status in cases:
         resp = await hall.client.request(method, path, json=body, headers=headers)
         assert resp.status == status, (path, await resp.text())

@@ -66,7 +66,6 @@ class EventConsumer:
         self._dlq_topic = dlq_topic
         self._clock = clock
         self._committed: dict[TopicPartition, int] = {}
-        self.healthy = False
 
     async def run(self) -> None:
         """Consume until cancelled; failures are logged and retried with backoff."""
@@ -76,12 +75,10 @@ class EventConsumer:
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=MAX_BATCH)
                 await self._handle_all(list(batches.items()))
                 await self._update_lag()
-                self.healthy = True
                 failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception:  # the task's outermost loop: log with context, back off, go on
-                self.healthy = False
                 delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 logger.exception("consuming failed (attempt %s); retrying in %s s", failures, delay)

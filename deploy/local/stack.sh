@@ -36,7 +36,7 @@ export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT
 export DATABASE_URL="${DATABASE_URL:-postgresql://antrian:antrian@127.0.0.1:$PG_PORT/antrian}"
 
 SERVICES=(ticketing display metrics)
-declare -A SERVICE_PORT=([ticketing]=8080 [display]=8081 [metrics]=8082)
+declare -A SERVICE_PORT=([ticketing]="${TICKETING_PORT:-8080}" [display]="${DISPLAY_PORT:-8081}" [metrics]="${METRICS_PORT:-8082}")
 
 say() { printf '\033[1m[antrian]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[antrian] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -235,6 +235,8 @@ services_up() {
     admin_password >/dev/null  # in this shell, so GENERATED_PASSWORD is seen
     ANTRIAN_ADMIN_PASSWORD="$(admin_password)"
     export ANTRIAN_ADMIN_PASSWORD
+    export DISPLAY_TICKETING_URL="${DISPLAY_TICKETING_URL:-http://127.0.0.1:${SERVICE_PORT[ticketing]}}"
+    export METRICS_TICKETING_URL="${METRICS_TICKETING_URL:-http://127.0.0.1:${SERVICE_PORT[ticketing]}}"
     "$PY" -m services.ticketing migrate >&2
     "$PY" -m services.ticketing seed "$ROOT"/deploy/halls/*.yaml >&2
     for s in "${SERVICES[@]}"; do
@@ -264,12 +266,12 @@ print_urls() {
     cat >&2 <<MSG
 
   Antrian is up.
-    Kiosk (take a ticket)    http://localhost:8080/kiosk/bjb
-    Counter (operators)      http://localhost:8080/counter
-    API + OpenAPI            http://localhost:8080/api/v1/branches   http://localhost:8080/openapi.json
-    Hall screen              http://localhost:8081/display/bjb
-    Daily report             http://localhost:8082/api/v1/reports/daily?branch=bjb&date=$(TZ=Asia/Makassar date +%F)
-    Prometheus metrics       http://localhost:8082/metrics
+    Kiosk (take a ticket)    http://localhost:${SERVICE_PORT[ticketing]}/kiosk/bjb
+    Counter (operators)      http://localhost:${SERVICE_PORT[ticketing]}/counter
+    API + OpenAPI            http://localhost:${SERVICE_PORT[ticketing]}/api/v1/branches   http://localhost:${SERVICE_PORT[ticketing]}/openapi.json
+    Hall screen              http://localhost:${SERVICE_PORT[display]}/display/bjb
+    Daily report             http://localhost:${SERVICE_PORT[metrics]}/api/v1/reports/daily?branch=bjb&date=$(TZ=Asia/Makassar date +%F)
+    Prometheus metrics       http://localhost:${SERVICE_PORT[metrics]}/metrics
     Kafka                    127.0.0.1:$KAFKA_PORT   PostgreSQL  $DATABASE_URL
     Logs                     $LOGS  (make logs)
 MSG

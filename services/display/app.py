@@ -77,7 +77,7 @@ async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(app[CONSUMER].run(), name="display-consumer"),
         asyncio.create_task(app[DIRECTORY].run(), name="display-directory"),
-        asyncio.create_task(app[HUB].beat(app[SETTINGS].ping_interval_seconds), name="display-heartbeat"),
+        asyncio.create_task(_heartbeat(app), name="display-heartbeat"),
     ]
     yield
     for task in tasks:
@@ -85,6 +85,16 @@ async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _heartbeat(app: web.Application) -> None:
+    """Heartbeats for the pages, and a fresh (empty) snapshot when a branch's day rolls over."""
+    hall, hub = app[HALL], app[HUB]
+    while True:
+        await asyncio.sleep(app[SETTINGS].ping_interval_seconds)
+        for branch_id in hall.new_days():
+            hub.resync(branch_id)
+        hub.heartbeat()
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:

@@ -29,6 +29,7 @@ class Hall:
         self.clock = clock
         self.screens: dict[str, BranchScreen] = {}
         self.ready = False
+        self._shown_day: dict[str, date] = {}
 
     def today(self, branch_id: str) -> date:
         """The branch's business day now, in its own time zone."""
@@ -45,6 +46,17 @@ class Hall:
             change.message["audio_url"] = self.audio.url(change.call.announcement)
             change.message["call"]["audio_url"] = change.message["audio_url"]
         return change
+
+    def new_days(self) -> list[str]:
+        """Branches whose business day ended since their screens were last told (midnight rollover)."""
+        rolled = []
+        for branch_id, state in self.screens.items():
+            today = self.today(branch_id)
+            day = state.business_date
+            if day is not None and day < today and self._shown_day.get(branch_id) != today:
+                self._shown_day[branch_id] = today
+                rolled.append(branch_id)
+        return rolled
 
     def snapshot(self, branch_id: str, zone: str | None = None) -> dict[str, Any]:
         """The snapshot message a screen of ``branch_id`` starts from."""

@@ -21,7 +21,6 @@ tiny (1 KiB cap), read and discarded, and a client that floods is closed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -170,12 +169,6 @@ class Hub:
         for streams in self._streams.values():
             for stream in streams.values():
                 self._write(stream.clients, _dump({"type": "heartbeat", "seq": stream.last_seq}))
-
-    async def beat(self, every: float) -> None:
-        """Send heartbeats forever (the app's background task)."""
-        while True:
-            await asyncio.sleep(every)
-            self.heartbeat()
 
     def connection_count(self) -> int:
         """How many screens are subscribed."""

@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from playwright.async_api import Browser, Page
 
 from services.events import EventType
 from tests.integration.display.conftest import DisplayFactory
-from tests.integration.display.hallkit import HallFeed
+from tests.integration.display.hallkit import WITA, HallFeed
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -52,6 +53,14 @@ async def test_a_call_shows_within_a_second(
     card = page.locator("[data-counter-id='c2'] .number")
     assert await card.text_content() == "A012"
     assert not await page.is_visible("#offline")
+    now = datetime.now(WITA)  # the hall's own date and clock, in Indonesian
+    days = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+    months = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+              "Oktober", "November", "Desember"]  # fmt: skip
+    expected = f"{days[now.weekday()]}, {now.day} {months[now.month - 1]} {now.year}"
+    assert await page.text_content("#date") == expected
+    clock = await page.text_content("#clock")
+    assert clock in {f"{t:%H.%M}" for t in (now - timedelta(minutes=1), now, now + timedelta(minutes=1))}
 
 
 async def test_offline_badge_then_recovery(browser: Browser, feed: HallFeed, display: DisplayFactory) -> None:

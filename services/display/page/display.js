@@ -5,9 +5,13 @@
 
   var parts = location.pathname.split("/");
   var branch = decodeURIComponent(parts[parts.indexOf("display") + 1] || "");
-  var params = new URLSearchParams(location.search);
-  var zone = params.get("zone");
-  var kiosk = params.get("kiosk") === "1";
+  // No URLSearchParams: many TV browsers are old.
+  function param(name) {
+    var m = new RegExp("[?&]" + name + "=([^&#]*)").exec(location.search);
+    return m ? decodeURIComponent(m[1].replace(/\+/g, " ")) : null;
+  }
+  var zone = param("zone");
+  var kiosk = param("kiosk") === "1";
   var STALE_MS = 45000; // the server sends a heartbeat at least every ~20 s
   var MAX_QUEUE = 6;
 
@@ -30,11 +34,31 @@
     return node;
   }
 
+  // Indonesia's zones have no daylight saving, so the hall's wall clock is UTC plus a fixed offset;
+  // this works on TV browsers whose Intl lacks time zones (or Indonesian).
+  var OFFSETS = { "Asia/Jakarta": 7, "Asia/Pontianak": 7, "Asia/Makassar": 8, "Asia/Jayapura": 9 };
+  var DAYS = ["Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu"];
+  var MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+    "Oktober", "November", "Desember"];
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function wall(date) {
+    var hours = OFFSETS[state.timezone];
+    if (hours === undefined) return null;
+    return new Date(date.getTime() + hours * 3600000); // read with getUTC*()
+  }
+  function clockText(date) {
+    var w = wall(date);
+    if (w) return two(w.getUTCHours()) + "." + two(w.getUTCMinutes());
+    return new Intl.DateTimeFormat("id-ID", { timeZone: state.timezone, hour: "2-digit", minute: "2-digit", hour12: false }).format(date);
+  }
+  function dateText(date) {
+    var w = wall(date);
+    if (w) return DAYS[w.getUTCDay()] + ", " + w.getUTCDate() + " " + MONTHS[w.getUTCMonth()] + " " + w.getUTCFullYear();
+    return new Intl.DateTimeFormat("id-ID", { timeZone: state.timezone, weekday: "long", day: "numeric", month: "long", year: "numeric" }).format(date);
+  }
+
   function timeOf(iso) {
-    try {
-      return new Intl.DateTimeFormat("id-ID", { timeZone: state.timezone, hour: "2-digit", minute: "2-digit" })
-        .format(new Date(iso));
-    } catch (e) { return ""; }
+    try { return clockText(new Date(iso)); } catch (e) { return ""; }
   }
 
   function naturalKey(name) { return name.replace(/\d+/g, function (d) { return ("000000" + d).slice(-6); }); }
@@ -154,12 +178,8 @@
   function tick() {
     var now = new Date();
     try {
-      $("clock").textContent = new Intl.DateTimeFormat("id-ID", {
-        timeZone: state.timezone, hour: "2-digit", minute: "2-digit", hour12: false,
-      }).format(now);
-      $("date").textContent = new Intl.DateTimeFormat("id-ID", {
-        timeZone: state.timezone, weekday: "long", day: "numeric", month: "long", year: "numeric",
-      }).format(now);
+      $("clock").textContent = clockText(now);
+      $("date").textContent = dateText(now);
     } catch (e) { /* an unknown time zone: keep the last value */ }
   }
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from services.display.hall import Clock
 from services.display.server import Running
 from tests.integration.display.hallkit import HallFeed, display_settings, kafka_producer, start_display
 
@@ -39,9 +40,9 @@ async def display(
     """Start displays on the test topics; every one is closed afterwards."""
     started: list[Running] = []
 
-    async def make(**overrides: Any) -> Running:
+    async def make(clock: Clock | None = None, **overrides: Any) -> Running:
         settings = display_settings(kafka_bootstrap, topics[0], topics[1], tmp_path / "audio", **overrides)
-        running = await start_display(settings)
+        running = await start_display(settings, clock=clock)
         started.append(running)
         return running
 

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from websockets.asyncio.client import ClientConnection, connect
 
 from services.display.app import CONSUMER, init_app
+from services.display.hall import Clock
 from services.display.server import Running, start
 from services.display.settings import Settings
 from services.events import EventType, encode, new_event
@@ -144,9 +145,9 @@ def display_settings(bootstrap: str, topic: str, dlq: str, audio: Path, **overri
     return replace(base, **overrides)
 
 
-async def start_display(settings: Settings, within: float = 30) -> Running:
+async def start_display(settings: Settings, within: float = 30, clock: Clock | None = None) -> Running:
     """Start a display and wait until its rebuild finished."""
-    app = init_app(settings)
+    app = init_app(settings, clock=clock) if clock is not None else init_app(settings)
     running = await start(app, settings.host, settings.port)
     try:
         async with asyncio.timeout(within):
@@ -205,6 +206,11 @@ class Screen:
                 message = await self.next(within)
                 if predicate(message):
                     return message
+
+    async def caught_up(self, seq: int, within: float = 15) -> None:
+        """Return once this screen has seen ``seq`` (in its snapshot or a later message)."""
+        if self.last_seq < seq:
+            await self.until(lambda m: m["seq"] >= seq, within)
 
     async def close(self) -> None:
         """Close the websocket."""

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import socket
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -15,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from services.display.app import METRICS
 from services.events import EventType
 from tests.integration.display.conftest import DisplayFactory
-from tests.integration.display.hallkit import HallFeed, Screen, wait_for
+from tests.integration.display.hallkit import WITA, HallFeed, Screen, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -181,3 +182,20 @@ async def test_shutdown_closes_screens_with_going_away(feed: HallFeed, display: 
         await ws.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1001
+
+
+async def test_screens_empty_at_the_halls_midnight_without_any_event(
+    feed: HallFeed, display: DisplayFactory
+) -> None:
+    offset = [timedelta(0)]
+    running = await display(clock=lambda: datetime.now(UTC) + offset[0], ping_interval_seconds=1)
+    await feed.busy_morning()
+    screen = Screen(_url(running.port, feed.branch))
+    await screen.open()
+    await screen.caught_up(feed.seq)
+    offset[0] = timedelta(days=1)
+    fresh = await screen.until(lambda m: m["type"] == "snapshot", within=10)
+    assert fresh["calls"] == []
+    assert fresh["waiting"]["total"] == 0
+    assert fresh["business_date"] == (datetime.now(WITA) + timedelta(days=1)).date().isoformat()
+    await screen.close()

@@ -143,3 +143,27 @@ async def test_restart_keeps_gauges_right(hall: Hall, start_metrics: Starter) ->
     restarted = await start_metrics(hall.settings(), clock)
     # No new event is needed: the first scrape after the restart is already right.
     assert _figures(await scrape(restarted), branch) == before
+
+
+async def test_two_replicas_in_one_group_count_once(hall: Hall, start_metrics: Starter) -> None:
+    branches = [f"r{i}-" + hall.schema.removeprefix("test_")[:8] for i in range(4)]
+    days = {b: hall_day(b, 6) for b in branches}
+    half = {b: len(events) // 2 for b, events in days.items()}
+    first = await start_metrics(hall.settings(), _fixed_clock)
+    await hall.produce([e for b, events in days.items() for e in events[: half[b]]])
+    # A second replica joins mid-stream: the group rebalances while events flow.
+    second = await start_metrics(hall.settings(), _fixed_clock)
+    await hall.produce([e for b, events in days.items() for e in events[half[b] :]])
+    total = sum(len(events) for events in days.values())
+
+    async def all_applied() -> bool:
+        return await _processed_count(hall) == total
+
+    await wait_until(all_applied, within=60)
+    for client in (first, second):
+        samples = await scrape(client)
+        for branch in branches:
+            queue = {"branch": branch, "agency": "disdukcapil", "service": "ktp"}
+            assert samples[key("qms_tickets_issued_total", **queue, channel="kiosk")] == 6
+            assert samples[key("qms_tickets_completed_total", **queue, counter="loket-1")] == 4
+            assert samples[key("qms_queue_waiting", **queue)] == 2

@@ -118,7 +118,8 @@ async def ikm(request: web.Request) -> web.Response:
     """``GET /api/v1/branches/{branch_id}/ikm?from=…&to=…[&agency=…|&counter=…]``."""
     branch = request.match_info["branch_id"]
     app = request.app
-    zone = await app[keys.ZONES].get(branch) if _ID_RE.match(branch) else None
+    # Only the zone already known (from the branch's events): a request never triggers a lookup.
+    zone = app[keys.ZONES].cached(branch) if _ID_RE.match(branch) else None
     try:
         if zone is None:
             raise BadParameter("branch_id is not a valid id")

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from services.ticketing import counters, directory, sessions, tickets
 from services.ticketing.auth import User
+from services.ticketing.domain import qr
 from services.ticketing.domain.calling import PriorityGroup
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
 from services.ticketing.errors import InvalidRequest, MalformedRequest, NotFound, Unauthorized
@@ -148,6 +149,14 @@ async def get_ticket(request: web.Request) -> web.Response:
     return _json(await tickets.get_ticket(request.app[POOL], _ticket_id(request)))
 
 
+async def ticket_qr(request: web.Request) -> web.Response:
+    """GET /api/v1/tickets/{ticket_id}/qr.svg: a QR code of the citizen's ticket page."""
+    ticket = await tickets.get_ticket(request.app[POOL], _ticket_id(request))
+    base = request.app[SETTINGS].public_url or str(request.url.origin())
+    svg = qr.to_svg(qr.encode(f"{base}/t/{ticket['id']}"))
+    return web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
 async def cancel_ticket(request: web.Request) -> web.Response:
     """POST /api/v1/tickets/{ticket_id}/cancel"""
     ticket_id = _ticket_id(request)
@@ -251,6 +260,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/v1/branches/{branch_id}/queue", branch_queue)
     r.add_post("/api/v1/branches/{branch_id}/tickets", issue_ticket)
     r.add_get("/api/v1/tickets/{ticket_id}", get_ticket)
+    r.add_get("/api/v1/tickets/{ticket_id}/qr.svg", ticket_qr)
     r.add_post("/api/v1/tickets/{ticket_id}/cancel", cancel_ticket)
     r.add_post("/api/v1/tickets/{ticket_id}/survey", submit_survey)
     r.add_get("/api/v1/counters/{counter_id}", get_counter)

@@ -279,6 +279,17 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {**_ok("#/components/schemas/Ticket"), **_problems(404)},
             }
         },
+        "/api/v1/tickets/{ticket_id}/qr.svg": {
+            "get": {
+                "summary": "A QR code (SVG) of the link to the citizen's ticket page, for the printed ticket",
+                "tags": ["tickets"],
+                "parameters": [_TICKET_ID],
+                "responses": {
+                    "200": {"description": "SVG image", "content": {"image/svg+xml": {}}},
+                    **_problems(404),
+                },
+            }
+        },
         "/api/v1/tickets/{ticket_id}/cancel": {
             "post": {
                 "summary": "The citizen cancels a waiting ticket",

@@ -35,6 +35,7 @@ class Settings:
     relay_enabled: bool = True
     db_pool_size: int = 10
     log_format: str | None = None
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +59,7 @@ class Settings:
             relay_enabled=_bool(env, "TICKETING_RELAY", default=True),
             db_pool_size=_int(env, "TICKETING_DB_POOL_SIZE", cls.db_pool_size, 2, 200),
             log_format=log_format,
+            public_url=_public_url(env),
         )
 
 
@@ -91,3 +93,12 @@ def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be 0/1 (or true/false), got {raw!r}")
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = (env.get("TICKETING_PUBLIC_URL") or "").strip().rstrip("/")
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"TICKETING_PUBLIC_URL must be an http(s) URL, got {raw!r}")
+    return raw

@@ -345,6 +345,11 @@ async def test_openapi_matches_the_router_both_ways(hall: Hall) -> None:
 
 async def test_pages_are_served(hall: Hall) -> None:
     ticket = await (await hall.issue()).json()
+    qr = await hall.client.get(f"/api/v1/tickets/{ticket['id']}/qr.svg")
+    assert qr.status == 200
+    assert qr.content_type == "image/svg+xml"
+    assert (await qr.text()).startswith("<svg")
+    await problem(await hall.client.get(f"/api/v1/tickets/{uuid.uuid4()}/qr.svg"), 404)
     for path, marker in [
         (f"/kiosk/{hall.branch}", "Ambil Nomor Antrian"),
         ("/counter", "Aplikasi Loket"),

@@ -34,6 +34,8 @@ async def test_a_citizen_takes_a_ticket_is_called_served_and_rates(hall: Hall, b
     await kiosk.get_by_role("button", name="KTP-el").click()
     await expect(kiosk.locator("#t-nomor")).to_have_text("A001")
     await expect(kiosk.locator("#t-layanan")).to_contain_text("prioritas")
+    await expect(kiosk.locator("#t-qr")).to_be_visible()
+    await kiosk.wait_for_function("document.getElementById('t-qr').naturalWidth > 0", timeout=10_000)
     ticket_url = await kiosk.locator("#t-tautan a").get_attribute("href")
     assert ticket_url is not None
 

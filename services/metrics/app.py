@@ -15,6 +15,7 @@ from aiokafka.errors import KafkaError
 
 from services.metrics import api, keys
 from services.metrics.consumer import EventConsumer
+from services.metrics.errors import BrokerUnavailable
 from services.metrics.exporter import build_registry
 from services.metrics.http import edge_middleware
 from services.metrics.settings import Settings
@@ -79,12 +80,16 @@ async def _kafka(app: web.Application) -> AsyncIterator[None]:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    await producer.start()
+    try:
+        await producer.start()
+    except KafkaError as exc:
+        await producer.stop()
+        raise BrokerUnavailable(f"Kafka at {settings.kafka_bootstrap_servers} unreachable: {exc}") from exc
     try:
         await consumer.start()
-    except KafkaError:
+    except KafkaError as exc:
         await producer.stop()
-        raise
+        raise BrokerUnavailable(f"Kafka at {settings.kafka_bootstrap_servers} unreachable: {exc}") from exc
     worker = EventConsumer(
         consumer,
         producer,

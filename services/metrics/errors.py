@@ -5,6 +5,7 @@
     MetricsError
      ├── SettingsError        a missing or malformed environment variable
      ├── InvalidEventData     an event whose envelope is valid but whose data cannot be folded
+     ├── BrokerUnavailable    Kafka could not be reached at start-up
      └── StoreError           PostgreSQL refused or is unreachable
           └── UnstorableData  PostgreSQL refused a value of the data (never worth retrying)
 """
@@ -20,6 +21,10 @@ class SettingsError(MetricsError):
 
 class InvalidEventData(MetricsError):
     """An event whose ``data`` lacks or mistypes a field the metrics need."""
+
+
+class BrokerUnavailable(MetricsError):
+    """Kafka could not be reached when the service started."""
 
 
 class StoreError(MetricsError):

@@ -84,6 +84,18 @@ async def test_migrate_command_and_bad_settings(hall: Hall) -> None:
     assert bad.returncode == 2
     assert b"METRICS_PORT" in err
 
+    no_kafka = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.metrics",
+        env={**env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}"},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(no_kafka.communicate(), 60)
+    assert no_kafka.returncode == 1
+    assert b"Kafka at 127.0.0.1:" in err
+    assert b"Traceback" not in err
+
 
 async def test_readyz_names_a_database_that_is_gone(hall: Hall, start_metrics: Starter) -> None:
     events = hall_day("gone-" + hall.schema.removeprefix("test_"), 3)

@@ -302,13 +302,18 @@ status() {
 
 logs() { mkdir -p "$LOGS"; tail -n 50 -F "$LOGS"/*.log "$RUN/pg/postgres.log"; }
 
+STARTED_PG=""
+STARTED_KAFKA=""
+stop_started() {  # the EXIT trap of with_infra: stop only what it started
+    if [[ -n "$STARTED_KAFKA" ]]; then stop_pid kafka 40; fi
+    if [[ -n "$STARTED_PG" ]]; then pg_down; fi
+}
+
 with_infra() {  # run a command with Kafka and PostgreSQL up; stop only what we started
-    local started_pg="" started_kafka="" rc=0
-    alive postgres || started_pg=1
-    alive kafka || started_kafka=1
-    if [[ -n "$started_pg" || -n "$started_kafka" ]]; then
-        trap '[[ -n "$started_kafka" ]] && stop_pid kafka 40; [[ -n "$started_pg" ]] && pg_down' EXIT
-    fi
+    local rc=0
+    alive postgres || STARTED_PG=1
+    alive kafka || STARTED_KAFKA=1
+    trap stop_started EXIT
     infra_up
     "$@" || rc=$?
     return "$rc"

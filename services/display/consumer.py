@@ -27,8 +27,13 @@ from services.display.hall import Hall
 from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
-from services.events import DLQ_REASON_HEADER, EventError, decode
-from services.events.topics import DLQ_CONSUMER_HEADER
+from services.events import (
+    DLQ_CONSUMER_HEADER,
+    DLQ_REASON_HEADER,
+    EventError,
+    UnknownEventTypeError,
+    decode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +53,10 @@ def dlq_reason(exc: Exception) -> str:
     """A short reason code for a rejected record."""
     if isinstance(exc, ScreenError):
         return "invalid_data"
-    text = str(exc)
-    if text.startswith(("not JSON", "an event must be")):
-        return "malformed"
-    if text.startswith("unknown event type"):
+    if isinstance(exc, UnknownEventTypeError):
         return "unknown_type"
+    if str(exc).startswith(("not JSON", "an event must be")):
+        return "malformed"
     return "invalid_event"
 
 

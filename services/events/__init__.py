@@ -11,14 +11,16 @@ from services.events.envelope import (
     CloudEvent,
     EventError,
     EventType,
+    UnknownEventTypeError,
     decode,
     encode,
     new_event,
 )
-from services.events.topics import DLQ_REASON_HEADER, DLQ_TOPIC, EVENTS_TOPIC
+from services.events.topics import DLQ_CONSUMER_HEADER, DLQ_REASON_HEADER, DLQ_TOPIC, EVENTS_TOPIC
 
 __all__ = [
     "DATA_CONTENT_TYPE",
+    "DLQ_CONSUMER_HEADER",
     "DLQ_REASON_HEADER",
     "DLQ_TOPIC",
     "EVENTS_TOPIC",
@@ -26,6 +28,7 @@ __all__ = [
     "CloudEvent",
     "EventError",
     "EventType",
+    "UnknownEventTypeError",
     "decode",
     "encode",
     "new_event",

@@ -25,7 +25,15 @@ _REQUIRED = ("specversion", "id", "source", "type", "time", "subject", "branchid
 
 
 class EventError(ValueError):
-    """An event that is not a valid Antrian CloudEvent."""
+    """An event that is not a valid Antrian CloudEvent.
+
+    Tree: ``EventError`` → ``UnknownEventTypeError`` (a well-formed envelope
+    whose ``type`` this version does not know: a newer producer, perhaps).
+    """
+
+
+class UnknownEventTypeError(EventError):
+    """The ``type`` attribute names no Antrian event type."""
 
 
 class EventType(enum.StrEnum):
@@ -185,11 +193,11 @@ def _load(raw: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _event_type(value: object) -> EventType:
     if not isinstance(value, str):
-        raise EventError(f"unknown event type: {value!r}")
+        raise UnknownEventTypeError(f"unknown event type: {value!r}")
     try:
         return EventType(value)
     except ValueError as exc:
-        raise EventError(f"unknown event type: {value!r}") from exc
+        raise UnknownEventTypeError(f"unknown event type: {value!r}") from exc
 
 
 def _validate(event: CloudEvent, *, sequenced: bool) -> None:

@@ -17,8 +17,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError
 
-from services.events import DLQ_REASON_HEADER, CloudEvent, EventError, decode
-from services.events.topics import DLQ_CONSUMER_HEADER
+from services.events import (
+    DLQ_CONSUMER_HEADER,
+    DLQ_REASON_HEADER,
+    CloudEvent,
+    EventError,
+    UnknownEventTypeError,
+    decode,
+)
 from services.metrics.errors import UnstorableData
 from services.metrics.exporter import ProcessMetrics
 from services.metrics.store import MetricsStore
@@ -42,7 +48,7 @@ def _decode(value: object) -> CloudEvent:
 
 def dlq_reason(error: EventError) -> str:
     """A short reason code for an event the contract rejects."""
-    return "unknown_type" if str(error).startswith("unknown event type") else "malformed"
+    return "unknown_type" if isinstance(error, UnknownEventTypeError) else "malformed"
 
 
 class EventConsumer:

@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.events import CloudEvent, EventError, EventType, decode, encode, new_event
+from services.events import (
+    CloudEvent,
+    EventError,
+    EventType,
+    UnknownEventTypeError,
+    decode,
+    encode,
+    new_event,
+)
 
 WITA = timezone(timedelta(hours=8))
 
@@ -125,3 +133,10 @@ def test_counter_events_need_no_ticket_fields() -> None:
         time=datetime.now(UTC),
     ).with_sequence(1)
     assert decode(encode(event)).type is EventType.COUNTER_PAUSED
+
+
+def test_an_unknown_type_is_its_own_error() -> None:
+    obj = json.loads(encode(_event()))
+    obj["type"] = "ticket.teleported"
+    with pytest.raises(UnknownEventTypeError):
+        decode(json.dumps(obj))

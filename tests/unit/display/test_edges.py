@@ -10,7 +10,7 @@ from services.display.consumer import dlq_reason, rebuild_start
 from services.display.errors import ScreenError, SettingsError
 from services.display.hub import parse_target, problem_response
 from services.display.settings import Settings
-from services.events import EventError
+from services.events import EventError, UnknownEventTypeError
 
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
@@ -90,7 +90,7 @@ def test_refused_handshakes_are_problem_details() -> None:
     [
         (EventError("not JSON: Expecting value"), "malformed"),
         (EventError("an event must be a JSON object"), "malformed"),
-        (EventError("unknown event type: 'x'"), "unknown_type"),
+        (UnknownEventTypeError("unknown event type: 'x'"), "unknown_type"),
         (EventError("missing attribute(s): id"), "invalid_event"),
         (ScreenError("data.counter_id is required"), "invalid_data"),
     ],

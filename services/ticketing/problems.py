@@ -24,7 +24,7 @@ from services.ticketing.errors import TicketingError
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
-TYPE_BASE = "https://antrian.dev/problems/"
+TYPE_BASE = "urn:antrian:problem:"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import Hall, hall_doc, new_branch_id, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -359,3 +359,33 @@ async def test_pages_are_served(hall: Hall) -> None:
         resp = await hall.client.get(path)
         assert resp.status == 200, path
         assert marker in await resp.text()
+
+
+async def test_hours_breaks_and_holidays_refuse_with_a_time_to_return(hall: Hall, database_url: str) -> None:
+    branch = new_branch_id()
+    weekdays = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-15:00")
+    doc = hall_doc(
+        branch,
+        timezone="Asia/Jayapura",
+        hours=weekdays,
+        breaks=[{"name": "Jumatan", "days": ["fri"], "time": "11:30-13:00"}],
+        holidays=[{"date": "2026-12-25", "name": "Hari Raya Natal"}],
+        issuing_cutoff_minutes=30,
+    )
+    await seed(database_url, hall.schema, doc)
+    wit = ZoneInfo("Asia/Jayapura")
+    url = f"/api/v1/branches/{branch}/tickets"
+    body = {"service_id": f"{branch}-ktp"}
+    cases = [
+        (datetime(2026, 12, 4, 12, 0, tzinfo=wit), "break", datetime(2026, 12, 4, 13, 0, tzinfo=wit)),
+        (datetime(2026, 12, 6, 9, 0, tzinfo=wit), "closed", datetime(2026, 12, 7, 8, 0, tzinfo=wit)),
+        (datetime(2026, 12, 7, 14, 40, tzinfo=wit), "cutoff", datetime(2026, 12, 8, 8, 0, tzinfo=wit)),
+        (datetime(2026, 12, 25, 9, 0, tzinfo=wit), "holiday", datetime(2026, 12, 28, 8, 0, tzinfo=wit)),
+    ]
+    for now, reason, retry in cases:
+        hall.clock.now = now
+        body_ = await problem(await hall.client.post(url, json=body), 409)
+        assert body_["reason"] == reason
+        assert datetime.fromisoformat(body_["retry_at"]) == retry
+    hall.clock.now = datetime(2026, 12, 4, 13, 0, tzinfo=wit)
+    assert (await hall.client.post(url, json=body)).status == 201

@@ -266,10 +266,11 @@ print_urls() {
     cat >&2 <<MSG
 
   Antrian is up.
-    Kiosk (take a ticket)    http://localhost:${SERVICE_PORT[ticketing]}/kiosk/bjb
+    Kiosk (take a ticket)    http://localhost:${SERVICE_PORT[ticketing]}/kiosk/bjb   (MPP Banjarbaru, WITA, office hours)
+                             http://localhost:${SERVICE_PORT[ticketing]}/kiosk/jkt   (small Jakarta branch, open around the clock)
     Counter (operators)      http://localhost:${SERVICE_PORT[ticketing]}/counter
     API + OpenAPI            http://localhost:${SERVICE_PORT[ticketing]}/api/v1/branches   http://localhost:${SERVICE_PORT[ticketing]}/openapi.json
-    Hall screen              http://localhost:${SERVICE_PORT[display]}/display/bjb
+    Hall screen              http://localhost:${SERVICE_PORT[display]}/display/bjb   .../display/jkt
     Daily report             http://localhost:${SERVICE_PORT[metrics]}/api/v1/reports/daily?branch=bjb&date=$(TZ=Asia/Makassar date +%F)
     Prometheus metrics       http://localhost:${SERVICE_PORT[metrics]}/metrics
     Kafka                    127.0.0.1:$KAFKA_PORT   PostgreSQL  $DATABASE_URL

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from services.events import CloudEvent, EventType, decode, new_event
+from services.events import CloudEvent, EventType, new_event
 from services.ticketing.migrate import migrate
 from services.ticketing.outbox import OutboxRelay, enqueue
 from tests.conftest import SchemaFactory, TopicFactory, unique_name
+from tests.integration.ticketing.kafka_read import read_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -37,24 +37,6 @@ async def _write(dsn: str, schema: str, events: list[CloudEvent]) -> None:
                 await enqueue(conn, event)
     finally:
         await conn.close()
-
-
-async def _read(bootstrap: str, topic: str, count: int, within: float = 30) -> list[CloudEvent]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    got: list[CloudEvent] = []
-    try:
-        async with asyncio.timeout(within):
-            while len(got) < count:
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    got.extend(decode(r.value) for r in records)
-        # Anything beyond the expected count would be a duplicate.
-        extra = await consumer.getmany(timeout_ms=1000)
-        got.extend(decode(r.value) for records in extra.values() for r in records)
-    finally:
-        await consumer.stop()
-    return got
 
 
 def _closed_port() -> int:
@@ -84,7 +66,7 @@ async def test_relay_publishes_each_event_once_in_branch_order(
     await relay.start()
     try:
         await _write(database_url, schema, events)
-        got = await _read(kafka_bootstrap, topic, len(events))
+        got = await read_events(kafka_bootstrap, topic, len(events))
     finally:
         await relay.stop()
 
@@ -133,7 +115,7 @@ async def test_events_written_while_kafka_is_down_arrive_in_order_once(
         await relay.start()
     try:
         await _write(database_url, schema, [_event(branch, 100 + i) for i in range(25)])
-        got = await _read(kafka_bootstrap, topic, 50)
+        got = await read_events(kafka_bootstrap, topic, 50)
     finally:
         for relay in relays:
             await relay.stop()

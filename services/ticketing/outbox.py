@@ -43,6 +43,9 @@ async def enqueue(conn: asyncpg.Connection, event: CloudEvent) -> None:
     """Add ``event`` to the outbox inside the caller's open transaction."""
     if not conn.is_in_transaction():
         raise RuntimeError("enqueue() must run inside the transaction of the state change")
+    # The event goes in as JSON text cast to jsonb: a connection with a jsonb
+    # codec registered would encode this text a second time, so pools that
+    # call enqueue() must keep asyncpg's default (text) jsonb handling.
     await conn.execute(
         "INSERT INTO outbox (branch_id, event_id, event_type, event) VALUES ($1, $2, $3, $4::jsonb)",
         event.branchid,

@@ -125,6 +125,8 @@ class Day:
     events: tuple[CloudEvent, ...]
     tickets: int
     counts: dict[str, int]
+    waiting: int = 0  # tickets still waiting when the day stops
+    counters_open: int = 0  # counters open when the day stops
 
 
 class _Simulation:
@@ -415,7 +417,13 @@ def build_day(
     sim = _Simulation(hall or banjarbaru(), branch_id, start.astimezone(UTC), random.Random(seed))
     events = sim.run(tickets, hours * 3600.0, close_day)
     sequenced = tuple(e.with_sequence(first_sequence + i) for i, e in enumerate(events))
-    return Day(events=sequenced, tickets=sim.issued, counts=dict(Tally(e.type.value for e in sequenced)))
+    return Day(
+        events=sequenced,
+        tickets=sim.issued,
+        counts=dict(Tally(e.type.value for e in sequenced)),
+        waiting=sum(len(queue) for queue in sim.queues.values()),
+        counters_open=sum(1 for desk in sim.desks.values() if desk.status == "open"),
+    )
 
 
 def interleave(days: Sequence[Day]) -> list[CloudEvent]:
@@ -437,6 +445,8 @@ class Summary:
     last_time: str
     produce_seconds: float
     counts: dict[str, int] = field(default_factory=dict)
+    waiting: int = 0
+    counters_open: int = 0
 
 
 async def produce(bootstrap: str, topic: str, events: Sequence[CloudEvent]) -> None:
@@ -529,6 +539,8 @@ def _summary(topic: str, branch_id: str, day: Day, produce_seconds: float) -> Su
         last_time=format_time(day.events[-1].time),
         produce_seconds=produce_seconds,
         counts=day.counts,
+        waiting=day.waiting,
+        counters_open=day.counters_open,
     )
 
 

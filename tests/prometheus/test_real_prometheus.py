@@ -261,6 +261,13 @@ async def test_the_metrics_service_counted_the_simulated_day(stack: Stack) -> No
         assert await scalar(stack.session, stack.prometheus, f"sum({metric}{{{b}}})") == counts.get(
             kind, 0
         ), metric
+    # the gauges show the hall as the day left it
+    waiting = await scalar(stack.session, stack.prometheus, f"sum(qms_queue_waiting{{{b}}})")
+    assert waiting == stack.day.waiting
+    assert (
+        await scalar(stack.session, stack.prometheus, f"sum(qms_counters_open{{{b}}})")
+        == stack.day.counters_open
+    )
     job = 'job="antrian-metrics"'
     # every simulated event is valid and applied once; only the malformed record is dead-lettered
     processed = await scalar(stack.session, stack.prometheus, f"sum(qms_events_processed_total{{{job}}})")

@@ -163,9 +163,17 @@ def test_the_day_holds_every_kind_of_event(day: Day) -> None:
     assert any(e.data["priority"] for e in day.events if e.type is EventType.TICKET_ISSUED)
 
 
+def _last_counter_status(events: tuple[CloudEvent, ...]) -> dict[str, str]:
+    return {e.subject: e.data["status"] for e in events if e.type.value.startswith("counter.")}
+
+
 def test_an_open_day_ends_with_people_waiting_and_a_closed_day_drains(day: Day, closed_day: Day) -> None:
     last_status = {t: evs[-1].data["status"] for t, evs in _by_ticket(day.events).items()}
-    assert "waiting" in last_status.values()
+    assert list(last_status.values()).count("waiting") == day.waiting > 0
+    counters = _last_counter_status(day.events)
+    assert list(counters.values()).count("open") == day.counters_open > 0
+    assert "closed" in counters.values()
+    assert closed_day.waiting == closed_day.counters_open == 0
     closing = {t: evs[-1].data["status"] for t, evs in _by_ticket(closed_day.events).items()}
     assert set(closing.values()) <= {"completed", "no_show", "cancelled"}
     closes = [e for e in closed_day.events if e.type is EventType.COUNTER_CLOSED]

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError
 
 from services.metrics import api, keys
 from services.metrics.consumer import EventConsumer
-from services.metrics.errors import BrokerUnavailable
+from services.metrics.errors import BrokerUnavailable, StoreError
 from services.metrics.exporter import build_registry
 from services.metrics.http import edge_middleware
 from services.metrics.settings import Settings
@@ -25,6 +25,7 @@ from services.metrics.zones import BranchZones
 logger = logging.getLogger(__name__)
 
 KAFKA_CHECK_TIMEOUT = 3.0
+PURGE_INTERVAL = 3600.0  # seconds between purges of old processed marks (the first after one interval)
 
 
 def utc_now() -> datetime:
@@ -41,7 +42,7 @@ def init_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> web
     app[keys.CLOCK] = clock
     app[keys.ZONES] = zones
     app[keys.PROCESS_METRICS] = process
-    app.cleanup_ctx.extend([_database, _http_client, _kafka])
+    app.cleanup_ctx.extend([_database, _http_client, _kafka, _housekeeping])
     app.router.add_get("/healthz", api.healthz)
     app.router.add_get("/readyz", api.readyz)
     app.router.add_get("/metrics", api.metrics)
@@ -58,6 +59,33 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     logger.info("database ready (schema %s)", settings.db_schema)
     yield
     await store.close()
+
+
+async def purge_once(app: web.Application) -> int:
+    """Forget processed marks older than the retention; return how many were removed."""
+    settings = app[keys.SETTINGS]
+    before = app[keys.CLOCK]() - timedelta(days=settings.processed_retention_days)
+    removed = await app[keys.STORE].purge_processed(before)
+    if removed:
+        logger.info("forgot %d processed marks of events before %s", removed, before.isoformat())
+    return removed
+
+
+async def _purge_forever(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(PURGE_INTERVAL)
+        try:
+            await purge_once(app)
+        except StoreError as exc:
+            logger.warning("purging old processed marks failed, will retry: %s", exc)
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_purge_forever(app), name="metrics-housekeeping")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:

@@ -30,6 +30,9 @@ class Settings:
     ticketing_url: str = "http://127.0.0.1:8080"
     default_timezone: str = "Asia/Makassar"
     log_format: str = "json"
+    # How long an event's "processed" mark is kept: longer than Kafka keeps the
+    # event (7 days by default), so no redelivery or replay can outlive its mark.
+    processed_retention_days: int = 35
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +68,7 @@ class Settings:
             ticketing_url=_non_empty(env, "METRICS_TICKETING_URL", default.ticketing_url).rstrip("/"),
             default_timezone=tz_name,
             log_format=log_format,
+            processed_retention_days=_retention_days(env, default.processed_retention_days),
         )
 
 
@@ -86,3 +90,22 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     if not 0 <= port <= 65535:
         raise SettingsError(f"{name} must be between 0 and 65535, got {port}")
     return port
+
+
+MIN_RETENTION_DAYS = 8  # Kafka keeps an event 7 days by default; a mark must outlive it
+
+
+def _retention_days(env: Mapping[str, str], default: int) -> int:
+    name = "METRICS_PROCESSED_RETENTION_DAYS"
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        days = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number of days, got {raw!r}") from exc
+    if days < MIN_RETENTION_DAYS:
+        raise SettingsError(
+            f"{name} must be at least {MIN_RETENTION_DAYS} days (longer than Kafka keeps events), got {days}"
+        )
+    return days

@@ -272,6 +272,26 @@ class MetricsStore:
         )
         return {(r["branch_id"], r["counter_id"]): CounterFact(**dict(r)) for r in rows}
 
+    async def purge_processed(self, before: datetime, batch: int = 10_000) -> int:
+        """Forget the processed marks of events older than ``before``; return how many.
+
+        Deletes in batches of ``batch`` rows, each its own short transaction, so a
+        large purge never holds locks for long.
+        """
+        total = 0
+        async with _reading("purging processed marks"), self._pool.acquire() as conn:
+            while True:
+                status = await conn.execute(
+                    "DELETE FROM processed_events WHERE event_id IN"
+                    " (SELECT event_id FROM processed_events WHERE event_time < $1 LIMIT $2)",
+                    before,
+                    batch,
+                )
+                deleted = int(status.split()[-1])
+                total += deleted
+                if deleted < batch:
+                    return total
+
     async def tickets_of_day(self, branch_id: str, day: date) -> list[TicketFact]:
         """Every ticket of ``branch_id`` on business day ``day``."""
         async with _reading("the day's tickets"):

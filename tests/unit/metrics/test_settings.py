@@ -14,6 +14,13 @@ def test_defaults() -> None:
     assert settings.dlq_topic == "queue.events.dlq"
     assert settings.consumer_group == "metrics"
     assert settings.default_timezone == "Asia/Makassar"
+    assert settings.processed_retention_days == 35
+
+
+def test_retention_must_outlive_kafka() -> None:
+    assert Settings.from_env({"METRICS_PROCESSED_RETENTION_DAYS": "8"}).processed_retention_days == 8
+    with pytest.raises(SettingsError, match="at least 8 days"):
+        Settings.from_env({"METRICS_PROCESSED_RETENTION_DAYS": "0"})
 
 
 def test_overrides() -> None:
@@ -42,6 +49,8 @@ def test_overrides() -> None:
         ("ANTRIAN_LOG_FORMAT", "xml"),
         ("KAFKA_BOOTSTRAP_SERVERS", " "),
         ("DATABASE_URL", "mysql://x"),
+        ("METRICS_PROCESSED_RETENTION_DAYS", "a month"),
+        ("METRICS_PROCESSED_RETENTION_DAYS", "7"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

@@ -12,6 +12,7 @@
 #   stack.sh run           `up`, follow the logs, Ctrl-C stops it all
 #   stack.sh status        what is running
 #   stack.sh logs          follow every log
+#   stack.sh observe       Prometheus scraping the running services, with the alert rules
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,6 +35,8 @@ PG_SOCKET="/tmp/antrian-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
 
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 export DATABASE_URL="${DATABASE_URL:-postgresql://antrian:antrian@127.0.0.1:$PG_PORT/antrian}"
+
+PROM_PORT="${ANTRIAN_PROMETHEUS_PORT:-9090}"
 
 SERVICES=(ticketing display metrics)
 declare -A SERVICE_PORT=([ticketing]="${TICKETING_PORT:-8080}" [display]="${DISPLAY_PORT:-8081}" [metrics]="${METRICS_PORT:-8082}")
@@ -285,7 +288,43 @@ MSG
 }
 
 up() { deps; infra_up; services_up; print_urls; }
-down() { services_down; infra_down; say "stopped"; }
+down() { stop_pid prometheus 20; services_down; infra_down; say "stopped"; }
+
+# ---------------------------------------------------------------- Prometheus
+observe() {  # Prometheus with deploy/prometheus, its targets moved to this stack's ports
+    need_cmd prometheus prometheus
+    need_cmd promtool prometheus
+    local dir="$RUN/prometheus" s
+    mkdir -p "$dir/data" "$LOGS" "$PIDS"
+    for s in "${SERVICES[@]}"; do alive "$s" || say "warning: $s is not running (make up starts it)"; done
+    if alive prometheus; then
+        say "prometheus already running (pid $(cat "$PIDS/prometheus.pid"))"
+    else
+        port_open "$PROM_PORT" && die "port $PROM_PORT (for Prometheus) is already taken; set ANTRIAN_PROMETHEUS_PORT"
+        sed -e "s/127\.0\.0\.1:8080/127.0.0.1:${SERVICE_PORT[ticketing]}/" \
+            -e "s/127\.0\.0\.1:8081/127.0.0.1:${SERVICE_PORT[display]}/" \
+            -e "s/127\.0\.0\.1:8082/127.0.0.1:${SERVICE_PORT[metrics]}/" \
+            -e "s/127\.0\.0\.1:9090/127.0.0.1:$PROM_PORT/" \
+            "$ROOT/deploy/prometheus/prometheus.yml" >"$dir/prometheus.yml"
+        cp "$ROOT/deploy/prometheus/alerts.yml" "$dir/alerts.yml"
+        promtool check config "$dir/prometheus.yml" >&2 || die "the Prometheus configuration is invalid"
+        say "starting prometheus on :$PROM_PORT"
+        setsid prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+            --web.listen-address="127.0.0.1:$PROM_PORT" >>"$LOGS/prometheus.log" 2>&1 </dev/null &
+        echo $! >"$PIDS/prometheus.pid"
+        if ! wait_for 60 prometheus curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready"; then
+            tail -n 20 "$LOGS/prometheus.log" >&2
+            die "prometheus did not become ready; log: $LOGS/prometheus.log"
+        fi
+    fi
+    cat >&2 <<MSG
+
+    Prometheus               http://localhost:$PROM_PORT/targets   (alerts: /alerts, rules: /rules)
+    Grafana                  provisioning and dashboards under deploy/grafana (docs/dashboards.md)
+    \`make down\` stops it with the rest of the stack.
+
+MSG
+}
 
 run() {
     up
@@ -296,7 +335,7 @@ run() {
 }
 
 status() {
-    for n in postgres kafka "${SERVICES[@]}"; do
+    for n in postgres kafka "${SERVICES[@]}" prometheus; do
         if alive "$n"; then echo "$n: running (pid $(cat "$PIDS/$n.pid"))"; else echo "$n: stopped"; fi
     done
 }
@@ -333,5 +372,6 @@ case "$cmd" in
     status) status ;;
     with-infra) shift; with_infra "$@" ;;
     logs) logs ;;
-    *) die "usage: stack.sh {deps|test-deps|kafka-jars|infra-up|infra-down|up|down|run|status|logs|with-infra CMD...}" ;;
+    observe) observe ;;
+    *) die "usage: stack.sh {deps|test-deps|kafka-jars|infra-up|infra-down|up|down|run|status|logs|observe|with-infra CMD...}" ;;
 esac

@@ -41,9 +41,11 @@ BATCH_SIZE = 200
 IDEMPOTENCY_RETENTION = timedelta(days=2)
 """An idempotency key older than this is deleted."""
 
+# LeftOver.matches in SQL. 'waiting' is a literal, not a parameter: only then
+# can a prepared (generic) plan use the partial index tickets_waiting_by_day.
 _LEFT_OVER = (
-    TICKET_SELECT + " WHERE t.branch_id = $1 AND t.status = $2 AND t.business_date < $3"
-    " ORDER BY t.business_date, t.queued_at, t.number LIMIT $4 FOR UPDATE OF t SKIP LOCKED"
+    TICKET_SELECT + " WHERE t.branch_id = $1 AND t.status = 'waiting' AND t.business_date < $2"
+    " ORDER BY t.business_date, t.queued_at, t.number LIMIT $3 FOR UPDATE OF t SKIP LOCKED"
 )
 _PURGE_KEYS = """
 WITH gone AS (
@@ -89,7 +91,7 @@ async def _close_branch(
     closed = 0
     while True:
         async with pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(_LEFT_OVER, branch_id, rule.status.value, rule.before, batch_size)
+            rows = await conn.fetch(_LEFT_OVER, branch_id, rule.before, batch_size)
             if rows:
                 await cancel_locked(conn, now, rows, CancelReason.DAY_CLOSED)
         closed += len(rows)

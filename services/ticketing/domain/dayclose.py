@@ -38,16 +38,15 @@ class CancelReason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LeftOver:
-    """The tickets of one branch that are left over: ``status`` and a business date before ``before``."""
+    """The tickets of one branch that are left over: waiting, of a business day before ``before``."""
 
-    status: TicketStatus
     before: date
 
     def matches(self, status: TicketStatus, day: date) -> bool:
         """True when a ticket with ``status`` of business day ``day`` is left over."""
-        return status is self.status and day < self.before
+        return status is TicketStatus.WAITING and day < self.before
 
 
 def left_over(now: datetime, timezone: ZoneInfo) -> LeftOver:
     """Which tickets of a branch in ``timezone`` are left over at the aware moment ``now``."""
-    return LeftOver(TicketStatus.WAITING, business_date(now, timezone))
+    return LeftOver(business_date(now, timezone))

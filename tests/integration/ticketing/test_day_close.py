@@ -197,6 +197,9 @@ async def test_the_app_closes_the_day_on_its_own(database_url: str, new_schema: 
 
         await eventually(closed, within=10, what="the loop closes the day")
         assert (await ticket(hall, waiting["id"]))["cancel_reason"] == "day_closed"
+        exposition = await (await client.get("/metrics")).text()
+        assert "qms_day_closed_tickets_total 1.0" in exposition
+        assert "qms_housekeeping_errors_total 0.0" in exposition
     finally:
         await client.close()  # stops the loop; a hang here fails the test's timeout
 

@@ -2,8 +2,10 @@
 
 Resources open and close in ``cleanup_ctx`` generators: the PostgreSQL pool
 (migrations applied and the first admin ensured on start-up), then the outbox
-relay (unless ``TICKETING_RELAY=0``). aiohttp's runner handles SIGTERM: it stops
-accepting, lets requests in flight finish, then runs these clean-ups.
+relay (unless ``TICKETING_RELAY=0``), then the housekeeping loop (unless
+``TICKETING_HOUSEKEEPING=0``). aiohttp's runner handles SIGTERM: it stops
+accepting, lets requests in flight finish, then runs these clean-ups in reverse:
+housekeeping finishes its pass, the relay its batch, then the pool closes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from prometheus_client import (
 )
 
 from services.ticketing import api, db, pages, problems
+from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import CLOCK, POOL, REGISTRY, RELAY, SETTINGS, Clock
 from services.ticketing.migrate import migrate
 from services.ticketing.openapi import openapi_document
@@ -58,6 +61,8 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     app.cleanup_ctx.append(_database)
     if settings.relay_enabled:
         app.cleanup_ctx.append(_relay)
+    if settings.housekeeping_enabled:
+        app.cleanup_ctx.append(_housekeeping)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
@@ -97,6 +102,18 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
     app[RELAY] = relay
     yield
     await relay.stop()
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    housekeeper = Housekeeper(
+        app[POOL],
+        app[CLOCK],
+        interval=app[SETTINGS].housekeeping_interval_seconds,
+        registry=app[REGISTRY],
+    )
+    housekeeper.start()
+    yield
+    await housekeeper.stop()
 
 
 async def healthz(request: web.Request) -> web.Response:

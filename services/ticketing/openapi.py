@@ -129,6 +129,11 @@ _SCHEMAS: dict[str, Any] = {
             "counter_id": {"type": ["string", "null"]},
             "counter_name": {"type": ["string", "null"]},
             "recall_count": {"type": "integer"},
+            "cancel_reason": {
+                "enum": [None, "citizen", "day_closed"],
+                "description": "why a cancelled ticket was cancelled: the citizen cancelled it, or it was"
+                " still waiting when its business day ended (null unless cancelled)",
+            },
             "position": {"type": "integer", "description": "1 = next in line; 0 when not waiting"},
             "estimated_wait_seconds": {"type": "integer"},
             "estimated_wait_at_issue_seconds": {"type": "integer"},

@@ -33,6 +33,8 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     token_ttl_seconds: int = 8 * 3600
     relay_enabled: bool = True
+    housekeeping_enabled: bool = True
+    housekeeping_interval_seconds: int = 60
     db_pool_size: int = 10
     log_format: str | None = None
     public_url: str | None = None
@@ -57,6 +59,10 @@ class Settings:
             admin_password=env.get("ANTRIAN_ADMIN_PASSWORD") or None,
             token_ttl_seconds=_int(env, "TICKETING_TOKEN_TTL_SECONDS", cls.token_ttl_seconds, 60, 30 * 86400),
             relay_enabled=_bool(env, "TICKETING_RELAY", default=True),
+            housekeeping_enabled=_bool(env, "TICKETING_HOUSEKEEPING", default=True),
+            housekeeping_interval_seconds=_int(
+                env, "TICKETING_HOUSEKEEPING_INTERVAL", cls.housekeeping_interval_seconds, 1, 3600
+            ),
             db_pool_size=_int(env, "TICKETING_DB_POOL_SIZE", cls.db_pool_size, 2, 200),
             log_format=log_format,
             public_url=_public_url(env),

@@ -20,6 +20,7 @@ from services.events import EventType
 from services.ticketing import outbox
 from services.ticketing.db import load_json
 from services.ticketing.domain.calling import PriorityGroup
+from services.ticketing.domain.dayclose import CancelReason
 from services.ticketing.domain.estimate import average_service_seconds, estimate_wait_seconds
 from services.ticketing.domain.lifecycle import TicketAction, TicketStatus, ticket_transition
 from services.ticketing.domain.numbering import MAX_NUMBER, business_date, format_number
@@ -129,6 +130,7 @@ async def ticket_view(
         "counter_id": row["counter_id"],
         "counter_name": row["counter_name"],
         "recall_count": row["recall_count"],
+        "cancel_reason": row["cancel_reason"],
         "position": position,
         "estimated_wait_seconds": estimate,
         "estimated_wait_at_issue_seconds": row["estimated_wait_seconds"],
@@ -290,14 +292,35 @@ async def cancel_ticket(pool: asyncpg.Pool, now: datetime, ticket_id: uuid.UUID)
     """The citizen cancels a waiting ticket."""
     async with pool.acquire() as conn, conn.transaction():
         row = await fetch_ticket(conn, ticket_id, lock=True)
-        status = ticket_transition(TicketStatus(row["status"]), TicketAction.CANCEL)
-        await conn.execute(
-            "UPDATE tickets SET status = $2, finished_at = $3 WHERE id = $1", ticket_id, status.value, now
-        )
-        row = await fetch_ticket(conn, ticket_id)
-        data = ticket_data(row, with_counter=False)
+        ticket_transition(TicketStatus(row["status"]), TicketAction.CANCEL)
+        (cancelled,) = await cancel_locked(conn, now, [row], CancelReason.CITIZEN)
+        return await ticket_view(conn, cancelled)
+
+
+async def cancel_locked(
+    conn: asyncpg.Connection, now: datetime, rows: Sequence[Mapping[str, Any]], reason: CancelReason
+) -> list[dict[str, Any]]:
+    """Cancel waiting ticket ``rows`` (joined, locked by the caller's transaction) with their events.
+
+    Returns the rows as they stand now. Each ``ticket.cancelled`` carries
+    ``data.reason``; the caller's transaction commits the changes and the
+    events together.
+    """
+    await conn.execute(
+        "UPDATE tickets SET status = $2, cancel_reason = $3, finished_at = $4 WHERE id = ANY($1::uuid[])",
+        [row["id"] for row in rows],
+        TicketStatus.CANCELLED.value,
+        reason.value,
+        now,
+    )
+    cancelled = [
+        {**row, "status": TicketStatus.CANCELLED.value, "cancel_reason": reason.value, "finished_at": now}
+        for row in rows
+    ]
+    for row in cancelled:
+        data = ticket_data(row, with_counter=False, reason=reason.value)
         await outbox.enqueue(conn, ticket_event(EventType.TICKET_CANCELLED, row, now, data))
-        return await ticket_view(conn, row)
+    return cancelled
 
 
 def validate_scores(scores: object) -> list[int]:

@@ -150,12 +150,13 @@ class Hall:
 
 
 def settings_for(database_url: str, schema: str, **overrides: Any) -> Settings:
-    """Settings of a test app: its own schema, no relay unless asked."""
+    """Settings of a test app: its own schema, no relay and no housekeeping unless asked."""
     base = {
         "database_url": database_url,
         "db_schema": schema,
         "admin_password": ADMIN_PASSWORD,
         "relay_enabled": False,
+        "housekeeping_enabled": False,
         "port": 0,
     }
     return Settings(**{**base, **overrides})

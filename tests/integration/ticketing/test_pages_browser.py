@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
+from services.ticketing.housekeeping import Housekeeper
+from services.ticketing.keys import POOL
 from tests.integration.ticketing.conftest import OPERATOR_PASSWORD, Hall
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(90)]
@@ -65,3 +67,22 @@ async def test_a_citizen_takes_a_ticket_is_called_served_and_rates(hall: Hall, b
         await select.select_option("4")
     await citizen.get_by_role("button", name="Kirim penilaian").click()
     await expect(citizen.get_by_text("Terima kasih atas penilaian Anda.")).to_be_visible()
+
+
+async def test_the_citizen_learns_the_queue_of_that_day_was_closed(hall: Hall, browser: Browser) -> None:
+    citizen_cancels = await (await hall.issue()).json()
+    left_over = await (await hall.issue()).json()
+    await hall.client.post(f"/api/v1/tickets/{citizen_cancels['id']}/cancel")
+    hall.clock.advance(days=1)
+    await Housekeeper(hall.client.server.app[POOL], hall.clock, interval=60).run_once()
+
+    page = await browser.new_page()
+    await page.goto(str(hall.client.make_url(f"/t/{left_over['id']}")))
+    await expect(page.locator("#status")).to_have_text("Antrian ditutup")
+    await expect(page.locator("#detail")).to_have_text(
+        "Antrian hari itu sudah ditutup; silakan ambil nomor baru."
+    )
+    await expect(page.locator("#batal")).to_be_hidden()
+    await page.goto(str(hall.client.make_url(f"/t/{citizen_cancels['id']}")))
+    await expect(page.locator("#status")).to_have_text("Dibatalkan")
+    await expect(page.locator("#detail")).to_have_text("")

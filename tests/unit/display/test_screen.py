@@ -189,6 +189,26 @@ def test_yesterdays_events_are_skipped() -> None:
     assert screen.seq == 1
 
 
+def test_a_day_closed_cancellation_of_yesterdays_ticket_leaves_today_alone() -> None:
+    # After midnight, housekeeping cancels yesterday's A003 while today's A003 waits.
+    hall = _busy_hall()
+    screen = _fold(hall.events)
+    before = snapshot(screen, today=TODAY)
+    yesterday = Hall(day=TODAY - timedelta(days=1))
+    yesterday.seq = hall.seq
+    closed = yesterday.ticket(
+        EventType.TICKET_CANCELLED,
+        "A003",
+        ticket_id="t-yesterday-A003",
+        status="cancelled",
+        reason="day_closed",
+    )
+    assert apply(screen, closed, today=TODAY, tz=TZ) is None
+    assert screen.business_date == TODAY
+    assert snapshot(screen, today=TODAY) == {**before, "seq": closed.sequence}
+    assert snapshot(screen, today=TODAY)["waiting"]["total"] == 2  # A003 and A004 of today
+
+
 def test_midnight_rollover_empties_the_screen_without_any_event() -> None:
     screen = _fold(_busy_hall().events)
     tomorrow = TODAY + timedelta(days=1)

@@ -16,6 +16,7 @@ from services.metrics.aggregates import (
     fold,
     labels,
 )
+from services.metrics.reports import daily_report
 from tests.unit.metrics.events import at, counter_event, survey_event, ticket_event
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -157,6 +158,25 @@ def test_cancel_counts_by_channel() -> None:
     assert Increment("qms_tickets_cancelled_total", channel) in effect.increments
     assert effect.ticket is not None
     assert effect.ticket.waiting_since is None
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["issued-seen", "issued-unseen"])
+@pytest.mark.parametrize("minutes", [15 * 60 + 5, 23 * 60 + 30], ids=["00:05", "08:30"])
+def test_a_day_closed_cancellation_after_midnight_counts_on_the_tickets_own_day(
+    known: bool, minutes: int
+) -> None:
+    # Issued 28 Nov at 09:00 WITA; the day close cancels it on 29 Nov at 00:05 WITA
+    # (16:05 UTC on the 28th) or, after an outage, at 08:30 WITA (00:30 UTC on the 29th).
+    after_midnight = ticket_event(
+        EventType.TICKET_CANCELLED, minutes, status="cancelled", reason="day_closed", sequence=2
+    )
+    assert after_midnight.time.astimezone(WITA).date() == date(2026, 11, 29)
+    effect = fold(after_midnight, _issued() if known else None, None, WITA)
+    assert effect.ticket is not None
+    assert (effect.ticket.status, effect.ticket.business_date) == ("cancelled", date(2026, 11, 28))
+    yesterday = daily_report("bjb", date(2026, 11, 28), [effect.ticket]).rows[0]
+    assert (yesterday.issued, yesterday.cancelled) == (1, 1)
+    assert daily_report("bjb", date(2026, 11, 29), [effect.ticket]).rows[0].cancelled == 0
 
 
 def test_counter_idle_time_accumulates_only_while_open_and_free() -> None:

@@ -11,6 +11,13 @@ def test_defaults() -> None:
     assert s.kafka_bootstrap_servers == "localhost:9092"
 
 
+def test_housekeeping_runs_every_minute_unless_turned_off() -> None:
+    default = Settings.from_env({})
+    assert (default.housekeeping_enabled, default.housekeeping_interval_seconds) == (True, 60)
+    off = Settings.from_env({"TICKETING_HOUSEKEEPING": "0", "TICKETING_HOUSEKEEPING_INTERVAL": "15"})
+    assert (off.housekeeping_enabled, off.housekeeping_interval_seconds) == (False, 15)
+
+
 def test_reads_everything() -> None:
     s = Settings.from_env(
         {
@@ -35,6 +42,9 @@ def test_reads_everything() -> None:
         ("TICKETING_PORT", "70000"),
         ("TICKETING_DB_SCHEMA", "Robert'); DROP"),
         ("TICKETING_RELAY", "maybe"),
+        ("TICKETING_HOUSEKEEPING", "sometimes"),
+        ("TICKETING_HOUSEKEEPING_INTERVAL", "0"),
+        ("TICKETING_HOUSEKEEPING_INTERVAL", "a minute"),
         ("TICKETING_TOKEN_TTL_SECONDS", "5"),
         ("DATABASE_URL", "  "),
         ("ANTRIAN_LOG_FORMAT", "xml"),

@@ -1,21 +1,24 @@
 """A living demo hall: citizens arrive and counters serve them, through the public HTTP API only.
 
     make demo                                   # against the stack `make up` started
-    python -m deploy.local.demo [--branch jkt] [--counters 4] [--rate 12] [--speed 60]
+    python -m deploy.local.demo [--branch jkt] [--counters 4] [--rate 20] [--speed 60]
                                 [--duration SECONDS] [--seed N] [--report FILE]
 
 It reads the branch (``GET /api/v1/branches/{id}``), logs in as ``admin``
 (password from ``ANTRIAN_ADMIN_PASSWORD`` or ``.run/admin-password``), opens
-``--counters`` counters and then plays the hall: citizens arrive as a Poisson
-process of ``--rate`` per minute of wall-clock time and take a ticket (services
-weighted by their daily quota, about one in ten in a priority group, kiosk or
-online); each counter calls next, sometimes recalls once or twice, serves for
-a random time around the service's expected time divided by ``--speed``,
-completes or now and then transfers; a few citizens never come (a no-show,
-marked only once the branch's rule allows it); most rate the service (the
-nine IKM elements, mostly 3 and 4). Ctrl-C or ``--duration`` ends it with a
+``--counters`` counters (those serving the most services first) and then
+plays the hall: citizens arrive as a Poisson process of ``--rate`` per minute
+of wall-clock time and take a ticket (services weighted by their daily quota,
+about one in ten in a priority group, three in ten online); each counter calls
+next, sometimes recalls once or twice, serves for a random time around the
+service's expected time divided by ``--speed`` (60: a 6-minute service takes
+6 seconds), completes or now and then transfers; a few citizens never come (a
+no-show, marked once the branch's rule allows it: that rule runs on the real
+clock, so such a counter waits it out); most rate the service (the nine IKM
+elements, mostly 3 and 4). Refusals (closed hours, quota) pause that service
+until the ``retry_at`` the API gives. Ctrl-C or ``--duration`` ends it with a
 summary. It touches no database and no broker: only what a kiosk and a
-counter client can do.
+counter client can do, so it can drive any Antrian deployment.
 
 The first half of this file is pure (the citizens, the operators, the
 arguments); the second half drives a running ticketing service with them.
@@ -123,7 +126,7 @@ def parse_args(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options:
     parser.add_argument("--branch", default="jkt", help="branch id (default jkt, open around the clock)")
     parser.add_argument("--counters", type=_positive(int), default=4, help="counters to open (default 4)")
     parser.add_argument(
-        "--rate", type=_positive(float), default=12.0, help="citizens per minute (default 12)"
+        "--rate", type=_positive(float), default=20.0, help="citizens per minute (default 20)"
     )
     parser.add_argument(
         "--speed", type=_positive(float), default=60.0, help="hall seconds per real second (default 60)"
@@ -378,7 +381,10 @@ class Api:
                         return Reply(resp.status, text)
             except (aiohttp.ClientConnectionError, TimeoutError) as exc:
                 if pause is None:
-                    raise Unreachable(f"ticketing at {self.base} does not answer ({exc!r})") from exc
+                    why = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                    raise Unreachable(
+                        f"ticketing at {self.base} does not answer ({why}); is the stack up?"
+                    ) from exc
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable")  # the loop returns or raises
 
@@ -449,11 +455,10 @@ class Hall:
             if citizen.priority_group:
                 self.record.note("priority")
             log.info(
-                "%-9s %s %s · %s%s · position %s, est. %s",
+                "%-9s %s %s%s · position %s, est. %s",
                 citizen.channel,
                 ticket["number"],
                 service.name,
-                citizen.channel,
                 f" · {citizen.priority_group}" if citizen.priority_group else "",
                 ticket.get("position"),
                 minutes(float(ticket.get("estimated_wait_seconds") or 0)),
@@ -474,7 +479,7 @@ class Hall:
         if told not in self.refusals_told:  # a closed hall refuses every service: say it once
             self.refusals_told.add(told)
             log.warning(
-                "kiosk     %s refused (%s): %s; trying again at %s",
+                "kiosk     %s refused (%s): %s — next try at %s",
                 service.name,
                 reason,
                 reply.problem,

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := deploy/local/stack.sh
 LINT_PATHS := services tests deploy bench
 
-.PHONY: help venv deps infra-up infra-down up down run status logs lint fmt test test-unit bench clean
+.PHONY: help venv deps infra-up infra-down up down run status logs demo lint fmt test test-unit bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ status:  ## which of our processes run
 
 logs:  ## follow every log
 	@$(STACK) logs
+
+demo: venv  ## drive a living demo hall (after make up)
+	@$(PY) -m deploy.local.demo $(DEMO_ARGS)
 
 fmt: venv  ## format the code
 	$(VENV)/bin/ruff format $(LINT_PATHS)

@@ -1,6 +1,7 @@
 """A living demo hall: citizens arrive and counters serve them, through the public HTTP API only.
 
     make demo                                   # against the stack `make up` started
+    make demo DEMO_ARGS='--rate 40 --speed 120'  # options through DEMO_ARGS
     python -m deploy.local.demo [--branch jkt] [--counters 4] [--rate 20] [--speed 60]
                                 [--duration SECONDS] [--seed N] [--report FILE]
 
@@ -17,8 +18,10 @@ no-show, marked once the branch's rule allows it: that rule runs on the real
 clock, so such a counter waits it out); most rate the service (the nine IKM
 elements, mostly 3 and 4). Refusals (closed hours, quota) pause that service
 until the ``retry_at`` the API gives. Ctrl-C or ``--duration`` ends it with a
-summary. It touches no database and no broker: only what a kiosk and a
-counter client can do, so it can drive any Antrian deployment.
+summary and leaves the hall as it stands (counters open, perhaps a citizen at
+one); the next run picks up the tickets left at its counters. It touches no
+database and no broker: only what a kiosk and a counter client can do, so it
+can drive any Antrian deployment.
 
 The first half of this file is pure (the citizens, the operators, the
 arguments); the second half drives a running ticketing service with them.
@@ -178,6 +181,7 @@ class Service:
     name: str
     weight: float  # its share of arrivals
     service_seconds: float  # expected time at the counter (hall time)
+    agency_id: str = ""
 
 
 class ServiceMix:
@@ -222,11 +226,21 @@ def service_mix(branch: Mapping[str, Any], counters: Sequence[Mapping[str, Any]]
             name=s["name"],
             weight=float(s.get("daily_quota") or 1),
             service_seconds=float(s.get("expected_service_seconds") or 300),
+            agency_id=str(s.get("agency_id") or ""),
         )
         for s in branch["services"]
         if s["id"] in served
     ]
     return ServiceMix(services)
+
+
+def transfer_target(mix: ServiceMix, rng: random.Random, service_id: str) -> Service | None:
+    """Where a citizen is sent on: another service of the same agency if there is one, else any other."""
+    here = mix.get(service_id)
+    others = [s for s in mix.services if s.id != service_id]
+    siblings = [s for s in others if here is not None and s.agency_id == here.agency_id]
+    keep = {s.id for s in siblings or others}
+    return mix.pick(rng, frozenset(s.id for s in mix.services if s.id not in keep))
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +428,9 @@ class Hall:
         self.api, self.options, self.branch = api, options, branch
         self.counters = choose_counters(branch["counters"], options.counters)
         self.mix = service_mix(branch, self.counters)
-        self.rng = random.Random(options.seed)  # arrivals: the same seed, the same citizens
+        # Two streams, so that the citizens a seed brings do not depend on the counters' timing.
+        self.rng = random.Random(options.seed)  # arrivals
+        self.desk_rng = random.Random(None if options.seed is None else options.seed + 1)  # visits, surveys
         self.run_id = uuid.uuid4().hex[:10]  # idempotency keys must differ between runs
         self.record = Record()
         self.suspended: dict[str, datetime] = {}  # service id -> when issuing may work again
@@ -422,7 +438,8 @@ class Hall:
         self.transferred: set[str] = set()
         self.surveys: set[asyncio.Task[None]] = set()
 
-    def speed(self, hall_seconds: float) -> float:
+    def wall(self, hall_seconds: float) -> float:
+        """Hall seconds as wall-clock seconds at this run's speed."""
         return wall(hall_seconds, self.options.speed)
 
     # -- arrivals -----------------------------------------------------------
@@ -519,29 +536,30 @@ class Hall:
         """One counter's operator: call next, attend the citizen, again; until cancelled."""
         name = counter["name"]
         await self.resume(counter)
-        idle = False
+        said = ""  # what the log last said about this counter's calls: not again while it holds
         while True:
             reply = await self.api.call("POST", f"/api/v1/counters/{counter['id']}/call-next", auth=True)
             if reply.status == 200:
-                idle = False
+                said = ""
                 self.record.note("called", reply.body["id"])
                 log.info("%-9s calls %s (%s)", name, reply.body["number"], reply.body.get("service_name"))
                 await self.attend(counter, reply.body)
             elif reply.status == 204:
-                if not idle:
+                if said != "idle":
                     log.info("%-9s nobody waiting", name)
-                    idle = True
+                    said = "idle"
                 await asyncio.sleep(idle_poll(self.options.speed))
             else:  # 409: closed or paused by someone else, or a ticket still active; look and go on
-                log.warning("%-9s call-next refused: %s", name, reply.problem)
+                if said != reply.problem:
+                    log.warning("%-9s call-next refused: %s", name, reply.problem)
+                    said = reply.problem
                 await asyncio.sleep(1.0)
                 await self.resume(counter)
 
     async def resume(self, counter: Mapping[str, Any]) -> None:
         """Bring the counter back to open and free: reopen it, finish a ticket left active at it."""
         reply = await self.api.call("GET", f"/api/v1/counters/{counter['id']}", auth=True)
-        if reply.status != 200:
-            log.warning("%-9s cannot be read: %s", counter["name"], reply.problem)
+        if reply.status != 200:  # the next call-next tells why
             return
         if reply.field("status") != "open":
             await self._open(counter)
@@ -562,25 +580,25 @@ class Hall:
         """From the call to the end of the visit; an unexpected answer ends it (the loop resumes)."""
         number = ticket["number"]
         service = self.mix.get(ticket["service_id"])
-        visit = plan_visit(self.rng, service.service_seconds if service else 300.0)
+        visit = plan_visit(self.desk_rng, service.service_seconds if service else 300.0)
         if ticket["status"] == "called":
             for i in range(visit.recalls):
-                await asyncio.sleep(self.speed(RECALL_GAP))
+                await asyncio.sleep(self.wall(RECALL_GAP))
                 if not await self._step(counter, "recall", ticket, f"recalls {number} ({i + 1})"):
                     return
             if visit.no_show and await self.no_show(counter, ticket):
                 return
-            await asyncio.sleep(self.speed(visit.walk))
+            await asyncio.sleep(self.wall(visit.walk))
             if not await self._step(counter, "start", ticket, f"serves {number}"):
                 return
             self.record.note("served", ticket["id"])
-        await asyncio.sleep(self.speed(visit.service))
+        await asyncio.sleep(self.wall(visit.service))
         if visit.transfer and await self.transfer(counter, ticket):
             return
         if await self._step(counter, "complete", ticket, f"completes {number} ({minutes(visit.service)})"):
             self.record.note("completed", ticket["id"])
             if visit.survey:
-                task = asyncio.create_task(self.survey(ticket, self.speed(visit.survey_delay)))
+                task = asyncio.create_task(self.survey(ticket, self.wall(visit.survey_delay)))
                 self.surveys.add(task)
                 task.add_done_callback(self.surveys.discard)
 
@@ -631,7 +649,7 @@ class Hall:
         """Send the citizen on to another open service (once per ticket); False when none fits."""
         if ticket["id"] in self.transferred:
             return False
-        target = self.mix.pick(self.rng, frozenset({ticket["service_id"]}))
+        target = transfer_target(self.mix, self.desk_rng, ticket["service_id"])
         if target is None:
             return False
         reply = await self.act(counter, "transfer", {"service_id": target.id})
@@ -646,7 +664,7 @@ class Hall:
     async def survey(self, ticket: Mapping[str, Any], delay: float) -> None:
         """The citizen rates the service from their phone a little later."""
         await asyncio.sleep(delay)
-        scores = survey_scores(self.rng)
+        scores = survey_scores(self.desk_rng)
         reply = await self.api.call("POST", f"/api/v1/tickets/{ticket['id']}/survey", {"scores": scores})
         if reply.status == 201:
             self.record.note("surveys", ticket["id"])
@@ -747,8 +765,12 @@ async def play(options: Options, password: str) -> tuple[int, Record | None]:
         everything = [stopper, *workers, *hall.surveys]
         for task in everything:
             task.cancel()
-        await asyncio.gather(*everything, return_exceptions=True)
-        log.info("%s", summary(hall.record, loop.time() - started, await hall.waiting()))
+        for result in await asyncio.gather(*everything, return_exceptions=True):
+            if isinstance(result, Exception) and not isinstance(result, DemoError):
+                log.error("unexpected error in a background task: %r", result)
+                status = 1
+        waiting = await hall.waiting() if status == 0 else None  # not when ticketing is gone
+        log.info("%s", summary(hall.record, loop.time() - started, waiting))
         return status, hall.record
 
 

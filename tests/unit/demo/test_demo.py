@@ -29,16 +29,41 @@ from deploy.local.demo import (
     service_mix,
     summary,
     survey_scores,
+    transfer_target,
 )
 
 # What GET /api/v1/branches/jkt answers, trimmed to what the demo reads.
 JKT: dict[str, Any] = {
     "id": "jkt",
     "services": [
-        {"id": "jkt-ktp-el", "name": "Perekaman KTP-el", "daily_quota": 200, "expected_service_seconds": 360},
-        {"id": "jkt-kk", "name": "Kartu Keluarga", "daily_quota": 150, "expected_service_seconds": 480},
-        {"id": "jkt-pkb", "name": "Pajak Kendaraan", "daily_quota": 300, "expected_service_seconds": 240},
-        {"id": "jkt-jkn", "name": "Layanan JKN", "daily_quota": 150, "expected_service_seconds": None},
+        {
+            "id": "jkt-ktp-el",
+            "agency_id": "jkt-disdukcapil",
+            "name": "Perekaman KTP-el",
+            "daily_quota": 200,
+            "expected_service_seconds": 360,
+        },
+        {
+            "id": "jkt-kk",
+            "agency_id": "jkt-disdukcapil",
+            "name": "Kartu Keluarga",
+            "daily_quota": 150,
+            "expected_service_seconds": 480,
+        },
+        {
+            "id": "jkt-pkb",
+            "agency_id": "jkt-samsat",
+            "name": "Pajak Kendaraan",
+            "daily_quota": 300,
+            "expected_service_seconds": 240,
+        },
+        {
+            "id": "jkt-jkn",
+            "agency_id": "jkt-bpjs-kesehatan",
+            "name": "Layanan JKN",
+            "daily_quota": 150,
+            "expected_service_seconds": None,
+        },
     ],
     "counters": [
         {"id": "jkt-loket-01", "name": "Loket 1", "service_ids": ["jkt-ktp-el", "jkt-kk"]},
@@ -122,6 +147,16 @@ def test_picks_follow_the_weights_and_never_an_excluded_service() -> None:
     closed = frozenset({"jkt-pkb", "jkt-kk"})
     assert {s.id for s in (mix.pick(rng, closed) for _ in range(500)) if s} == {"jkt-ktp-el", "jkt-jkn"}
     assert mix.pick(rng, frozenset(s.id for s in mix.services)) is None
+
+
+def test_a_transfer_stays_within_the_agency_when_it_can() -> None:
+    mix = service_mix(JKT, JKT["counters"])
+    rng = random.Random(8)
+    assert {getattr(transfer_target(mix, rng, "jkt-ktp-el"), "id", None) for _ in range(200)} == {"jkt-kk"}
+    elsewhere = {getattr(transfer_target(mix, rng, "jkt-pkb"), "id", None) for _ in range(500)}
+    assert elsewhere == {"jkt-ktp-el", "jkt-kk", "jkt-jkn"}  # Samsat has one service: any other will do
+    alone = ServiceMix([Service("a", "A", 1.0, 60.0)])
+    assert transfer_target(alone, rng, "a") is None
 
 
 def test_a_mix_needs_a_service() -> None:

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := deploy/local/stack.sh
 LINT_PATHS := services tests deploy bench
 
-.PHONY: help venv deps infra-up infra-down up down run status logs observe lint fmt test test-unit bench clean
+.PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ logs:  ## follow every log
 
 observe:  ## Prometheus on :9090 scraping the running stack, with the alert rules (after make up)
 	@$(STACK) observe
+
+demo: venv  ## drive a living demo hall (after make up)
+	@$(PY) -m deploy.local.demo $(DEMO_ARGS)
 
 fmt: venv  ## format the code
 	$(VENV)/bin/ruff format $(LINT_PATHS)

@@ -274,6 +274,7 @@ print_urls() {
     Counter (operators)      http://localhost:${SERVICE_PORT[ticketing]}/counter
     API + OpenAPI            http://localhost:${SERVICE_PORT[ticketing]}/api/v1/branches   http://localhost:${SERVICE_PORT[ticketing]}/openapi.json
     Hall screen              http://localhost:${SERVICE_PORT[display]}/display/bjb   .../display/jkt
+    Living demo              make demo
     Daily report             http://localhost:${SERVICE_PORT[metrics]}/api/v1/reports/daily?branch=bjb&date=$(TZ=Asia/Makassar date +%F)
     Prometheus metrics       http://localhost:${SERVICE_PORT[metrics]}/metrics
     Kafka                    127.0.0.1:$KAFKA_PORT   PostgreSQL  $DATABASE_URL

@@ -29,6 +29,10 @@ HISTOGRAM_BUCKETS: Mapping[str, tuple[float, ...]] = {
 }
 
 WAITING = "waiting"
+# Why a ticket was cancelled (data.reason of ticket.cancelled); events from before
+# the day close existed carry none and were the citizen's. Anything else is
+# exported as "other" so a label never grows without bound.
+CANCEL_REASONS = frozenset({"citizen", "day_closed"})
 Labels = tuple[tuple[str, str], ...]
 
 
@@ -243,13 +247,23 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
             )
         case EventType.TICKET_CANCELLED:
             cancelled = labels(
-                branch=branch, agency=ticket.agency_id, service=ticket.service_id, channel=ticket.channel
+                branch=branch,
+                agency=ticket.agency_id,
+                service=ticket.service_id,
+                channel=ticket.channel,
+                reason=cancel_reason(data),
             )
             return Effect(
                 ticket=replace(ticket, status="cancelled", waiting_since=None),
                 increments=(Increment("qms_tickets_cancelled_total", cancelled),),
             )
     raise InvalidEventData(f"not a ticket event: {event.type.value}")  # pragma: no cover
+
+
+def cancel_reason(data: Mapping[str, object]) -> str:
+    """The ``reason`` label of a cancellation."""
+    reason = fields.opt_str(data, "reason") or "citizen"
+    return reason if reason in CANCEL_REASONS else "other"
 
 
 def _new_ticket(event: CloudEvent, zone: tzinfo) -> TicketFact:

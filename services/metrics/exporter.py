@@ -48,7 +48,10 @@ COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
         ("branch", "agency", "service"),
         "Tickets transferred, by the service they left.",
     ),
-    "qms_tickets_cancelled_total": (("branch", "agency", "service", "channel"), "Tickets cancelled."),
+    "qms_tickets_cancelled_total": (
+        ("branch", "agency", "service", "channel", "reason"),
+        "Tickets cancelled, by reason (citizen, day_closed: left waiting when the business day ended).",
+    ),
     "qms_events_processed_total": (("type",), "Events applied exactly once to the stored aggregates."),
 }
 HISTOGRAMS: dict[str, tuple[tuple[str, ...], str]] = {

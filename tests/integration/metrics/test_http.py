@@ -19,11 +19,21 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 async def _running(hall: Hall, start_metrics: Starter) -> tuple[Any, str]:
     branch = "h-" + hall.schema.removeprefix("test_")
-    events = hall_day(branch, 6)  # 4 completed, 2 waiting (one of which is cancelled below)
+    events = hall_day(branch, 6)  # 4 completed, 2 waiting (both cancelled below)
     seq = itertools.count(100)
-    events.append(
-        ticket_event(EventType.TICKET_CANCELLED, 70, ticket=f"{branch}-t5", branch=branch, sequence=next(seq))
-    )
+    events += [  # t5 by its citizen (an event from before reasons existed), t4 by the day close
+        ticket_event(
+            EventType.TICKET_CANCELLED, 70, ticket=f"{branch}-t5", branch=branch, sequence=next(seq)
+        ),
+        ticket_event(
+            EventType.TICKET_CANCELLED,
+            71,
+            ticket=f"{branch}-t4",
+            branch=branch,
+            sequence=next(seq),
+            reason="day_closed",
+        ),
+    ]
     surveys = [
         survey_event(80, [4] * 9, ticket=f"{branch}-t0", branch=branch, sequence=next(seq)),
         survey_event(
@@ -48,7 +58,7 @@ async def test_reports_ikm_and_health(hall: Hall, start_metrics: Starter) -> Non
     assert response.status == 200
     report = await response.json()
     total = report["rows"][0]
-    assert (total["issued"], total["served"], total["cancelled"], total["no_show"]) == (6, 4, 1, 0)
+    assert (total["issued"], total["served"], total["cancelled"], total["no_show"]) == (6, 4, 2, 0)
     # Ticket i is issued at i/2 min and first called at 10 + 10 i min: waits 600, 1170, 1740, 2310 s.
     assert total["mean_wait_seconds"] == 1455.0
     assert total["p90_wait_seconds"] == 2310.0
@@ -95,6 +105,16 @@ async def test_reports_ikm_and_health(hall: Hall, start_metrics: Starter) -> Non
     assert ready.status == 200
 
     samples = await scrape(client)
+    for reason in ("citizen", "day_closed"):
+        cancelled = key(
+            "qms_tickets_cancelled_total",
+            branch=branch,
+            agency="disdukcapil",
+            service="ktp",
+            channel="kiosk",
+            reason=reason,
+        )
+        assert samples[cancelled] == 1
     route = "/api/v1/branches/{branch_id}/ikm"
     assert (
         samples[key("qms_http_request_duration_seconds_count", method="GET", route=route, status="200")] == 3

@@ -1,6 +1,7 @@
 """Folding events into ticket, counter and survey facts, counts and observations."""
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -152,12 +153,28 @@ def test_transfer_counts_the_service_left_and_waits_again() -> None:
     assert effect.counter.active_ticket_id is None
 
 
-def test_cancel_counts_by_channel() -> None:
-    effect = fold(ticket_event(EventType.TICKET_CANCELLED, 3), _issued(), None, WITA)
-    channel = labels(branch="bjb", agency="disdukcapil", service="ktp", channel="kiosk")
-    assert Increment("qms_tickets_cancelled_total", channel) in effect.increments
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({}, "citizen"),  # events from before the day close carry no reason
+        ({"reason": None}, "citizen"),
+        ({"reason": "citizen"}, "citizen"),
+        ({"reason": "day_closed"}, "day_closed"),
+        ({"reason": "moved abroad"}, "other"),  # never an unbounded label
+    ],
+)
+def test_cancel_counts_by_channel_and_reason(extra: dict[str, Any], reason: str) -> None:
+    effect = fold(ticket_event(EventType.TICKET_CANCELLED, 3, **extra), _issued(), None, WITA)
+    channel = labels(branch="bjb", agency="disdukcapil", service="ktp", channel="kiosk", reason=reason)
+    counted = [i for i in effect.increments if i.metric == "qms_tickets_cancelled_total"]
+    assert counted == [Increment("qms_tickets_cancelled_total", channel)]
     assert effect.ticket is not None
     assert effect.ticket.waiting_since is None
+
+
+def test_a_cancel_reason_that_is_not_text_is_rejected() -> None:
+    with pytest.raises(InvalidEventData, match=r"data\.reason"):
+        fold(ticket_event(EventType.TICKET_CANCELLED, 3, reason=7), _issued(), None, WITA)
 
 
 @pytest.mark.parametrize("known", [True, False], ids=["issued-seen", "issued-unseen"])

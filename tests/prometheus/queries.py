@@ -25,7 +25,12 @@ ALERTS = PROMETHEUS / "alerts.yml"
 
 # Metrics only the ticketing or display service exports; every other qms_ name
 # is the metrics service's. up, process_* and the HTTP histogram: any service.
-_OWNERS = (("qms_outbox_", "ticketing"), ("qms_display_", "display"))
+_OWNERS = (
+    ("qms_outbox_", "ticketing"),
+    ("qms_housekeeping_", "ticketing"),
+    ("qms_day_closed_", "ticketing"),
+    ("qms_display_", "display"),
+)
 _EVERY_SERVICE = ("process_", "qms_http_")
 _METRIC_RE = re.compile(r"\b((?:qms|process)_[a-z_]+|up)\b(?!\s*\()")
 _LABEL_VALUES_RE = re.compile(r"^label_values\((?P<selector>.+),\s*(?P<label>[a-z_]+)\)$")

@@ -7,6 +7,7 @@
 #   stack.sh deps          check/install system packages (as root) or say how
 #   stack.sh infra-up      Kafka + PostgreSQL (idempotent)
 #   stack.sh infra-down    stop them
+#   stack.sh kafka-up|kafka-down   the broker alone (ANTRIAN_RUN_DIR: a private one)
 #   stack.sh up            infra + migrations + demo hall + the three services
 #   stack.sh down          stop everything `up` started
 #   stack.sh run           `up`, follow the logs, Ctrl-C stops it all
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-RUN="$ROOT/.run"
+RUN="${ANTRIAN_RUN_DIR:-$ROOT/.run}"  # tests point it elsewhere for a private broker
 LOGS="$RUN/logs"
 PIDS="$RUN/pids"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
@@ -46,9 +47,24 @@ die() { printf '\033[31m[antrian] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-alive() {  # alive NAME: the recorded process is running
-    local f="$PIDS/$1.pid"
-    [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
+signature() {  # what the command line of our process NAME contains
+    case "$1" in
+        kafka) echo "kafka.Kafka" ;;
+        postgres) echo "postgres" ;;
+        prometheus) echo "prometheus" ;;
+        *) echo "services.$1" ;;
+    esac
+}
+
+alive() {  # alive NAME: the recorded process is running and is still ours
+    local f="$PIDS/$1.pid" pid
+    [[ -f "$f" ]] || return 1
+    pid="$(cat "$f")"
+    kill -0 "$pid" 2>/dev/null || return 1
+    # A pid file outlives a crash or a reboot, and its number may now belong to
+    # someone else: only a process whose command line is ours counts.
+    [[ -r "/proc/$pid/cmdline" ]] || return 0  # no /proc here: trust the number
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(signature "$1")"
 }
 
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
@@ -65,7 +81,7 @@ stop_pid() {  # stop_pid NAME [SECONDS]: TERM, wait, then KILL
     local name="$1" limit="${2:-30}" f="$PIDS/$1.pid"
     [[ -f "$f" ]] || return 0
     local pid; pid="$(cat "$f")"
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$name"; then
         say "stopping $name (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
         local end=$((SECONDS + limit))
@@ -329,9 +345,11 @@ MSG
 
 run() {
     up
-    trap 'echo; down; exit 0' INT TERM
     say "following the logs; Ctrl-C stops everything"
     tail -n 0 -F "$LOGS"/ticketing.log "$LOGS"/display.log "$LOGS"/metrics.log &
+    # A background job ignores Ctrl-C: the trap stops the tail with the rest.
+    # shellcheck disable=SC2064
+    trap "kill $! 2>/dev/null || true; echo; down; exit 0" INT TERM
     wait
 }
 
@@ -365,6 +383,8 @@ case "$cmd" in
     deps) deps ;;
     test-deps) test_deps ;;
     kafka-jars) kafka_jars ;;
+    kafka-up) mkdir -p "$LOGS" "$PIDS"; kafka_up ;;
+    kafka-down) stop_pid kafka 40 ;;
     infra-up) infra_up ;;
     infra-down) infra_down ;;
     up) up ;;
@@ -374,5 +394,5 @@ case "$cmd" in
     with-infra) shift; with_infra "$@" ;;
     logs) logs ;;
     observe) observe ;;
-    *) die "usage: stack.sh {deps|test-deps|kafka-jars|infra-up|infra-down|up|down|run|status|logs|observe|with-infra CMD...}" ;;
+    *) die "usage: stack.sh {deps|test-deps|kafka-jars|kafka-up|kafka-down|infra-up|infra-down|up|down|run|status|logs|observe|with-infra CMD...}" ;;
 esac

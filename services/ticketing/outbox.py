@@ -106,8 +106,7 @@ class OutboxRelay:
         """Open the database connections and start relaying in the background."""
         settings = {"search_path": self._schema, "application_name": "antrian-outbox-relay"}
         self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2, server_settings=settings)
-        self._listener = await asyncpg.connect(self._dsn, server_settings=settings)
-        await self._listener.add_listener(CHANNEL, self._on_notify)
+        await self._ensure_listener()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -123,6 +122,7 @@ class OutboxRelay:
                     await self._task
         await self._close_producer()
         if self._listener is not None:
+            self._listener.remove_termination_listener(self._on_listener_lost)
             await self._listener.close()
         if self._pool is not None:
             await self._pool.close()
@@ -131,9 +131,32 @@ class OutboxRelay:
         if payload == self._schema:
             self._wake.set()
 
+    def _on_listener_lost(self, _conn: object) -> None:
+        log.warning("outbox relay: the LISTEN connection closed; polling until it is back")
+        self._wake.set()  # the loop reopens it at once
+
+    async def _ensure_listener(self) -> None:
+        """(Re)open the LISTEN connection; polling covers the time it is away."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        settings = {"search_path": self._schema, "application_name": "antrian-outbox-listener"}
+        listener = await asyncpg.connect(self._dsn, server_settings=settings)
+        await listener.add_listener(CHANNEL, self._on_notify)
+        listener.add_termination_listener(self._on_listener_lost)
+        if self._listener is not None:
+            log.info("outbox relay: LISTEN connection reopened")
+        self._listener = listener
+
+    async def _listen_if_possible(self) -> None:
+        try:
+            await self._ensure_listener()
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            log.warning("outbox relay: cannot LISTEN (%r); polling every %.1fs", exc, self._poll)
+
     async def _run(self) -> None:
         backoff = 0.5
         while not self._stopping:
+            await self._listen_if_possible()
             try:
                 await self._ensure_producer()
                 busy = await self.relay_once()

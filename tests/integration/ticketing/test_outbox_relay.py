@@ -144,3 +144,87 @@ async def test_migrations_are_idempotent(database_url: str, new_schema: SchemaFa
         await conn.close()
     assert first[0] == "001"
     assert again == []
+
+
+async def _connected(relay: OutboxRelay) -> None:
+    """Wait until the relay holds a producer, then past its first pass."""
+    async with asyncio.timeout(30):
+        while not relay.kafka_connected:  # noqa: ASYNC110 - the relay's own task connects
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(1)
+
+
+async def test_a_notification_wakes_the_relay_long_before_its_next_poll(
+    kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
+) -> None:
+    topic = await new_topic(partitions=1)
+    schema = await _prepared(database_url, new_schema)
+    branch = unique_name("b")
+    relay = OutboxRelay(
+        dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic, poll_interval=600
+    )
+    await relay.start()
+    try:
+        await _connected(relay)
+        await _write(database_url, schema, [_event(branch, i) for i in range(5)])
+        got = await read_events(kafka_bootstrap, topic, 5, within=20)  # the poll is 10 minutes away
+    finally:
+        await relay.stop()
+    assert [e.sequence for e in got] == [1, 2, 3, 4, 5]
+
+
+async def test_polling_delivers_when_notifications_are_lost(
+    kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
+) -> None:
+    topic = await new_topic(partitions=1)
+    schema = await _prepared(database_url, new_schema)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": schema})
+    try:
+        await conn.execute("ALTER TABLE outbox DISABLE TRIGGER outbox_notify")  # no NOTIFY at all
+    finally:
+        await conn.close()
+    branch = unique_name("b")
+    relay = OutboxRelay(
+        dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic, poll_interval=0.5
+    )
+    await relay.start()
+    try:
+        await _connected(relay)
+        await _write(database_url, schema, [_event(branch, i) for i in range(5)])
+        got = await read_events(kafka_bootstrap, topic, 5, within=20)
+    finally:
+        await relay.stop()
+    assert [e.sequence for e in got] == [1, 2, 3, 4, 5]
+
+
+async def test_the_listen_connection_comes_back_after_the_database_drops_it(
+    kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
+) -> None:
+    topic = await new_topic(partitions=1)
+    schema = await _prepared(database_url, new_schema)
+    branch = unique_name("b")
+    relay = OutboxRelay(
+        dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic, poll_interval=600
+    )
+    listeners = (
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE application_name = 'antrian-outbox-listener' AND backend_start > $1"
+    )
+    admin = await asyncpg.connect(database_url)
+    try:
+        since = await admin.fetchval("SELECT now()")
+        await relay.start()
+        await _connected(relay)
+        [first] = [r["pid"] for r in await admin.fetch(listeners, since)]
+        # What a PostgreSQL restart or a proxy's idle timeout does to the connection.
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        async with asyncio.timeout(20):
+            while [r["pid"] for r in await admin.fetch(listeners, since)] in ([], [first]):
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(1)
+        await _write(database_url, schema, [_event(branch, i) for i in range(3)])
+        got = await read_events(kafka_bootstrap, topic, 3, within=20)  # woken again, not by the poll
+    finally:
+        await relay.stop()
+        await admin.close()
+    assert [e.sequence for e in got] == [1, 2, 3]

@@ -219,7 +219,7 @@ async def test_the_listen_connection_comes_back_after_the_database_drops_it(
         # What a PostgreSQL restart or a proxy's idle timeout does to the connection.
         assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
         async with asyncio.timeout(20):
-            while [r["pid"] for r in await admin.fetch(listeners, since)] in ([], [first]):
+            while [r["pid"] for r in await admin.fetch(listeners, since)] in ([], [first]):  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
         await asyncio.sleep(1)
         await _write(database_url, schema, [_event(branch, i) for i in range(3)])

@@ -95,12 +95,13 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stalled = False
         self._last_cleanup = 0.0
 
     @property
     def kafka_connected(self) -> bool:
-        """True while the relay holds a started producer."""
-        return self._producer is not None
+        """True while the relay holds a started producer that Kafka answers."""
+        return self._producer is not None and not self._stalled
 
     async def start(self) -> None:
         """Open the database connections and start relaying in the background."""
@@ -114,8 +115,10 @@ class OutboxRelay:
         self._stopping = True
         self._wake.set()
         if self._task is not None:
+            # A batch Kafka cannot acknowledge would wait for the broker: its rows
+            # stay in the outbox for the next start, so do not wait for it.
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=15)
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=1 if self._stalled else 15)
             except TimeoutError:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -208,9 +211,17 @@ class OutboxRelay:
 
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
-        if producer is not None:
-            with contextlib.suppress(KafkaError, OSError, TimeoutError):
-                await producer.stop()
+        if producer is None:
+            return
+        try:
+            # stop() flushes, which never ends while the broker is away.
+            await asyncio.wait_for(producer.stop(), timeout=5)
+        except TimeoutError:
+            log.warning(
+                "outbox relay: Kafka producer not flushed; its unacknowledged events stay in the outbox"
+            )
+        except (KafkaError, OSError):
+            pass
 
     async def relay_once(self) -> bool:
         """Publish one batch per branch with pending rows; True if any was full."""
@@ -291,7 +302,7 @@ class OutboxRelay:
         if not futures:
             return
         try:
-            await asyncio.gather(*futures)
+            await self._acknowledged(futures, len(sent))
         except KafkaError:
             # Some may have landed: they keep their ids and sequences, so the
             # retry's duplicates are recognisable downstream.
@@ -301,6 +312,31 @@ class OutboxRelay:
         self._metrics.published.inc(len(sent))
         self._metrics.backlog.dec(len(sent))
         log.debug("published %d events of branch %s", len(sent), branch_id)
+
+    async def _acknowledged(self, futures: list[asyncio.Future[Any]], count: int) -> None:
+        """Wait for Kafka's acks; past the request timeout, say Kafka is down and keep waiting.
+
+        The idempotent producer retries a batch until the broker is back, with the
+        same producer id and sequence numbers, so waiting adds no duplicate.
+        """
+        acks = asyncio.gather(*futures)
+        try:
+            await asyncio.wait_for(asyncio.shield(acks), timeout=self._request_timeout_ms / 1000)
+            return
+        except TimeoutError:
+            self._stalled = True
+            self._metrics.errors.inc()
+            log.warning(
+                "outbox relay: Kafka has not acknowledged %d events in %.0fs; they stay in the outbox"
+                " and are sent when it answers",
+                count,
+                self._request_timeout_ms / 1000,
+            )
+        try:
+            await acks
+            log.info("outbox relay: Kafka answers again")
+        finally:
+            self._stalled = False
 
     @staticmethod
     def _payload(row: asyncpg.Record) -> bytes | None:

@@ -93,6 +93,11 @@ async def call_next(
         row = await fetch_ticket(conn, chosen, lock=True)
         if row["service_id"] not in services:
             raise Conflict(f"counter {counter_id!r} does not serve {row['service_id']!r}")
+        today = business_date(now, parse_zone(counter["timezone"]))
+        if row["business_date"] != today:  # only an admin's pick can reach another day's ticket
+            raise Conflict(
+                f"ticket {row['number']} belongs to business day {row['business_date']}, not today ({today})"
+            )
         ticket_transition(TicketStatus(row["status"]), TicketAction.CALL)
         await conn.execute(
             "UPDATE tickets SET status = 'called', counter_id = $2, operator = $3, forced = $4,"
@@ -236,9 +241,9 @@ async def counter_action(
             action,
             has_active_ticket=counter["active_ticket_id"] is not None,
         )
-        await conn.execute(
-            "UPDATE counters SET status = $2, priority_streak = 0 WHERE id = $1", counter_id, after.value
-        )
+        # The priority streak survives a pause or a close: otherwise pausing and
+        # reopening would let a counter skip the normal tickets that wait.
+        await conn.execute("UPDATE counters SET status = $2 WHERE id = $1", counter_id, after.value)
         await outbox.enqueue(
             conn, counter_event(_COUNTER_EVENTS[after], counter, after.value, user.username, now)
         )

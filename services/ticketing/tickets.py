@@ -27,6 +27,7 @@ from services.ticketing.domain.numbering import MAX_NUMBER, business_date, forma
 from services.ticketing.domain.schedule import (
     Schedule,
     check_issuing,
+    come_back,
     next_opening,
     parse_hours,
     parse_schedule,
@@ -163,7 +164,24 @@ async def issue_ticket(
                 idempotency_key,
             )
             if existing is not None:
-                return await ticket_view(conn, await fetch_ticket(conn, existing)), False
+                row = await fetch_ticket(conn, existing)
+                asked = (
+                    service_id,
+                    channel,
+                    priority or priority_group is not None,
+                    priority_group.value if priority_group else None,
+                )
+                if asked != (
+                    row["issued_service_id"],
+                    row["channel"],
+                    row["priority"],
+                    row["priority_group"],
+                ):
+                    raise InvalidRequest(
+                        f"Idempotency-Key {idempotency_key!r} was already used for a different ticket request"
+                        f" (ticket {row['number']}); use a new key for a new request"
+                    )
+                return await ticket_view(conn, row), False
         branch, service = await _branch_and_service(conn, branch_id, service_id)
         schedule = branch_schedule(branch, service["hours"])
         check_issuing(schedule, now)
@@ -250,10 +268,12 @@ async def _insert_ticket(
     )
     if sequence > min(service["daily_quota"], MAX_NUMBER):
         tomorrow = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=schedule.timezone)
+        retry_at = next_opening(schedule, tomorrow)
         raise IssuingRefused(
-            f"Kuota harian layanan {service['name']} ({service['daily_quota']}) sudah habis.",
+            f"Kuota harian layanan {service['name']} ({service['daily_quota']}) sudah habis."
+            + come_back(schedule, retry_at),
             reason="quota",
-            retry_at=next_opening(schedule, tomorrow),
+            retry_at=retry_at,
         )
     number = format_number(service["prefix"], sequence)
     priority = priority or priority_group is not None

@@ -102,8 +102,15 @@ def check_issuing(schedule: Schedule, now: datetime) -> None:
         return
     code, detail = reason
     retry_at = next_opening(schedule, now)
-    when = f" Silakan datang kembali {retry_at:%Y-%m-%d %H:%M} ({schedule.timezone.key})." if retry_at else ""
-    raise IssuingRefused(detail + when, reason=code, retry_at=retry_at)
+    raise IssuingRefused(detail + come_back(schedule, retry_at), reason=code, retry_at=retry_at)
+
+
+def come_back(schedule: Schedule, retry_at: datetime | None) -> str:
+    """The sentence of a refusal that says when to come back (empty when not within a month)."""
+    if retry_at is None:
+        return ""
+    local = retry_at.astimezone(schedule.timezone)
+    return f" Silakan datang kembali {local:%Y-%m-%d %H:%M} ({schedule.timezone.key})."
 
 
 def next_opening(schedule: Schedule, now: datetime) -> datetime | None:

@@ -67,6 +67,17 @@ async def test_idempotency_key_returns_the_same_ticket(hall: Hall) -> None:
     assert b.headers["Idempotent-Replayed"] == "true"
     c = await hall.client.post(url, json=body, headers={"Idempotency-Key": "kiosk-7-tap-2"})
     assert (await c.json())["number"] == "A002"
+    # The same key for another request is the caller's mistake, not a replay.
+    for other in (
+        {"service_id": hall.service("kk")},
+        {**body, "channel": "online"},
+        {**body, "priority": True},
+        {**body, "priority_group": "lansia"},
+    ):
+        refused = await problem(await hall.client.post(url, json=other, headers=headers), 422)
+        assert "kiosk-7-tap-1" in refused["detail"]
+    again = await hall.client.post(url, json={**body, "channel": "kiosk"}, headers=headers)
+    assert (await again.json())["id"] == (await a.json())["id"]  # kiosk is the default channel
 
 
 @pytest.mark.parametrize(
@@ -246,6 +257,22 @@ async def test_priority_first_but_capped(hall: Hall) -> None:
     assert order == [prio[0]["id"], prio[1]["id"], normal[0]["id"], prio[2]["id"], normal[1]["id"]]
 
 
+async def test_pausing_does_not_reset_the_priority_streak(hall: Hall) -> None:
+    normal = await (await hall.issue()).json()
+    prio = [await (await hall.issue(priority=True)).json() for _ in range(3)]
+    await hall.act(1, "open")
+    order = []
+    for _ in range(3):
+        called = await (await hall.act(1, "call-next")).json()
+        order.append(called["id"])
+        await hall.act(1, "start")
+        await hall.act(1, "complete")
+        for action in ("pause", "open", "close", "open"):  # a break between every call
+            assert (await hall.act(1, action)).status == 200
+    # cap is 2 in the test hall: the normal ticket's turn comes however often the counter pauses
+    assert order == [prio[0]["id"], prio[1]["id"], normal["id"]]
+
+
 async def test_auth_rules(hall: Hall) -> None:
     url = f"/api/v1/counters/{hall.counter(1)}/open"
     await problem(await hall.client.post(url), 401)
@@ -272,6 +299,13 @@ async def test_admin_may_call_a_specific_ticket(hall: Hall, database_url: str) -
     assert called[-1]["data"]["forced"] is True
     assert called[-1]["data"]["operator"] == "admin"
     assert first["status"] == "waiting"
+    # Not a ticket left over from another business day.
+    assert (await hall.act(1, "start", user="admin")).status == 200
+    assert (await hall.act(1, "complete", user="admin")).status == 200
+    hall.clock.advance(hours=24)
+    hall.tokens.clear()  # yesterday's tokens have expired
+    stale = await problem(await hall.act(1, "call-next", user="admin", json={"ticket_id": first["id"]}), 409)
+    assert "business day" in stale["detail"]
 
 
 async def test_quota_refusal_says_why_and_when(hall: Hall) -> None:
@@ -282,6 +316,9 @@ async def test_quota_refusal_says_why_and_when(hall: Hall) -> None:
     retry = datetime.fromisoformat(body["retry_at"])
     local_today = hall.clock.now.astimezone(ZoneInfo("Asia/Makassar")).date()
     assert retry.date() == local_today + timedelta(days=1)
+    local = retry.astimezone(ZoneInfo("Asia/Makassar"))
+    assert "Kuota harian" in body["detail"]
+    assert f"Silakan datang kembali {local:%Y-%m-%d %H:%M} (Asia/Makassar)." in body["detail"]
 
 
 async def test_numbers_restart_at_local_midnight(hall: Hall) -> None:

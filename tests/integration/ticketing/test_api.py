@@ -80,6 +80,30 @@ async def test_idempotency_key_returns_the_same_ticket(hall: Hall) -> None:
     assert (await again.json())["id"] == (await a.json())["id"]  # kiosk is the default channel
 
 
+async def test_the_estimate_follows_open_counters_and_real_service_times(hall: Hall) -> None:
+    tickets = [await (await hall.issue()).json() for _ in range(5)]
+    last = f"/api/v1/tickets/{tickets[-1]['id']}"
+
+    async def estimate() -> int:
+        return int((await (await hall.client.get(last)).json())["estimated_wait_seconds"])
+
+    assert await estimate() == 4 * 300  # four ahead, 5 min expected, nobody open: one counter assumed
+    await hall.act(1, "open")
+    await hall.act(2, "open")
+    assert await estimate() == 4 * 300 // 2  # both counters serve KTP-el
+    await hall.act(2, "pause")
+    assert await estimate() == 4 * 300
+    for _ in range(3):  # three citizens served in 2 minutes each
+        assert (await hall.act(1, "call-next")).status == 200
+        await hall.act(1, "start")
+        hall.clock.advance(minutes=2)
+        await hall.act(1, "complete")
+    await hall.act(2, "open")
+    # One ahead; the average blends 3 real samples of 120 s with the expected 300 s
+    # (weight 3 / (3 + 3)): 210 s, shared by two open counters.
+    assert await estimate() == 105
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

@@ -23,7 +23,7 @@ from services.ticketing.domain.calling import PriorityGroup
 from services.ticketing.domain.dayclose import CancelReason
 from services.ticketing.domain.estimate import average_service_seconds, estimate_wait_seconds
 from services.ticketing.domain.lifecycle import TicketAction, TicketStatus, ticket_transition
-from services.ticketing.domain.numbering import MAX_NUMBER, business_date, format_number
+from services.ticketing.domain.numbering import business_date, format_number, quota_allows
 from services.ticketing.domain.schedule import (
     Schedule,
     check_issuing,
@@ -266,7 +266,7 @@ async def _insert_ticket(
         service["id"],
         day,
     )
-    if sequence > min(service["daily_quota"], MAX_NUMBER):
+    if not quota_allows(sequence, service["daily_quota"]):
         tomorrow = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=schedule.timezone)
         retry_at = next_opening(schedule, tomorrow)
         raise IssuingRefused(

@@ -49,8 +49,16 @@ def parse_number(number: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
+def quota_allows(sequence: int, daily_quota: int) -> bool:
+    """True when the day's ``sequence``-th ticket of a service is within its quota and three digits."""
+    return 1 <= sequence <= min(daily_quota, MAX_NUMBER)
+
+
 def next_sequence(last_issued: int, daily_quota: int) -> int | None:
-    """The next sequence after ``last_issued`` for the day, or None when the quota is used up."""
-    limit = min(daily_quota, MAX_NUMBER)
+    """The next sequence after ``last_issued`` for the day, or None when the quota is used up.
+
+    The store allocates the same way (an upsert adding one to the day's last
+    number, in the issuing transaction) and refuses with :func:`quota_allows`.
+    """
     candidate = last_issued + 1
-    return candidate if candidate <= limit else None
+    return candidate if quota_allows(candidate, daily_quota) else None

@@ -13,6 +13,7 @@ from services.ticketing.domain.numbering import (
     format_number,
     next_sequence,
     parse_number,
+    quota_allows,
 )
 
 WIB, WITA, WIT = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")
@@ -44,6 +45,13 @@ def test_next_sequence_never_passes_quota_or_999(last: int, quota: int) -> None:
     else:
         assert nxt == last + 1
         assert nxt <= min(quota, MAX_NUMBER)
+
+
+@given(st.integers(-5, 2000), st.integers(0, 2000))
+def test_the_quota_admits_exactly_the_first_quota_numbers_up_to_999(sequence: int, quota: int) -> None:
+    assert quota_allows(sequence, quota) == (1 <= sequence <= quota and sequence <= MAX_NUMBER)
+    if quota_allows(sequence, quota):
+        assert len(format_number("A", sequence)) == 4
 
 
 @given(st.integers(1, 300))

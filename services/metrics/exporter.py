@@ -99,7 +99,8 @@ class Snapshot:
     histograms: list[HistogramRow] = field(default_factory=list)
     queues: list[QueueRow] = field(default_factory=list)
     counters: list[CounterFact] = field(default_factory=list)
-    surveys: list[tuple[str, str, str, Tally]] = field(default_factory=list)
+    surveys: list[tuple[str, str, str | None, str, Tally]] = field(default_factory=list)
+    """(branch, agency, counter or None, "YYYY-MM" local month, tally)."""
 
 
 def families(snapshot: Snapshot, now: datetime, zone_of: Callable[[str], tzinfo]) -> Iterator[Metric]:
@@ -192,24 +193,30 @@ def _counter_state_families(snapshot: Snapshot, now: datetime) -> Iterator[Metri
 
 
 def _ikm_families(snapshot: Snapshot, now: datetime, zone_of: Callable[[str], tzinfo]) -> Iterator[Metric]:
-    names = ["branch", "agency"]
+    # agency="all" and counter="all" is the whole branch; one of them named narrows it.
+    names = ["branch", "agency", "counter"]
     score = GaugeMetricFamily(
-        "qms_ikm_score", "IKM of the current month in the branch's time zone.", labels=names
+        "qms_ikm_score",
+        "IKM of the current month in the branch's time zone, per branch, agency and counter.",
+        labels=names,
     )
     responses = GaugeMetricFamily("qms_ikm_responses", "Survey answers of the current month.", labels=names)
-    tallies: dict[tuple[str, str], Tally] = {}
+    tallies: dict[tuple[str, str, str], Tally] = {}
     months: dict[str, str] = {}
-    for branch, agency, month, tally in snapshot.surveys:
+    for branch, agency, counter, month, tally in snapshot.surveys:
         current = months.setdefault(branch, now.astimezone(zone_of(branch)).strftime("%Y-%m"))
         if month != current:
             continue
-        for key in ((branch, agency), (branch, "all")):
+        keys = [(branch, agency, "all"), (branch, "all", "all")]
+        if counter:
+            keys.append((branch, "all", counter))
+        for key in keys:
             tallies[key] = tallies.get(key, Tally.empty()).merge(tally)
-    for (branch, agency), tally in sorted(tallies.items()):
+    for key, tally in sorted(tallies.items()):
         result = compute(tally)
         if result.index is not None:
-            score.add_metric([branch, agency], float(result.index))
-        responses.add_metric([branch, agency], tally.responses)
+            score.add_metric(list(key), float(result.index))
+        responses.add_metric(list(key), tally.responses)
     yield score
     yield responses
 

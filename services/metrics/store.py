@@ -345,9 +345,9 @@ class MetricsStore:
                 " FROM counters"
             )
             surveys = await conn.fetch(
-                f"SELECT branch_id, agency_id, to_char(local_date, 'YYYY-MM') AS month, count(*) AS n,"  # noqa: S608
-                f" {_SURVEY_SUMS} FROM survey_responses WHERE local_date >= $1"
-                " GROUP BY branch_id, agency_id, month",
+                "SELECT branch_id, agency_id, counter_id, to_char(local_date, 'YYYY-MM') AS month,"  # noqa: S608
+                f" count(*) AS n, {_SURVEY_SUMS} FROM survey_responses WHERE local_date >= $1"
+                " GROUP BY branch_id, agency_id, counter_id, month",
                 month_start(now),
             )
         return Snapshot(
@@ -368,7 +368,9 @@ class MetricsStore:
                 for r in queues
             ],
             counters=[CounterFact(**dict(r)) for r in counters],
-            surveys=[(r["branch_id"], r["agency_id"], r["month"], _tally(r)) for r in surveys],
+            surveys=[
+                (r["branch_id"], r["agency_id"], r["counter_id"], r["month"], _tally(r)) for r in surveys
+            ],
         )
 
 

@@ -95,6 +95,14 @@ async def test_reports_ikm_and_health(hall: Hall, start_metrics: Starter) -> Non
         )
     ).json()
     assert (narrowed["responses"], narrowed["index"], narrowed["grade"]) == (1, 50.0, "D")
+    for agency, expected in (("disdukcapil", (3, 75.93, "C")), ("bpjs", (0, None, None))):
+        by_agency = await (
+            await client.get(
+                f"/api/v1/branches/{branch}/ikm",
+                params={"from": "2026-11-01", "to": "2026-11-30", "agency": agency},
+            )
+        ).json()
+        assert (by_agency["responses"], by_agency["index"], by_agency["grade"]) == expected
     empty = await (
         await client.get(f"/api/v1/branches/{branch}/ikm", params={"from": "2026-10-01", "to": "2026-10-31"})
     ).json()
@@ -117,7 +125,7 @@ async def test_reports_ikm_and_health(hall: Hall, start_metrics: Starter) -> Non
         assert samples[cancelled] == 1
     route = "/api/v1/branches/{branch_id}/ikm"
     assert (
-        samples[key("qms_http_request_duration_seconds_count", method="GET", route=route, status="200")] == 3
+        samples[key("qms_http_request_duration_seconds_count", method="GET", route=route, status="200")] == 5
     )
 
 

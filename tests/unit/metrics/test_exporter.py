@@ -44,9 +44,11 @@ def test_counters_histograms_and_gauges() -> None:
             CounterFact("bjb", "loket-2", "closed", None, None, 40.0),
         ],
         surveys=[
-            ("bjb", "disdukcapil", "2026-11", Tally.of([[4] * 9])),
-            ("bjb", "bpjs", "2026-11", Tally.of([[1] * 9])),
-            ("bjb", "bpjs", "2026-10", Tally.of([[1] * 9] * 5)),  # last month: not exported
+            ("bjb", "disdukcapil", "loket-1", "2026-11", Tally.of([[4] * 9])),
+            ("bjb", "bpjs", "loket-2", "2026-11", Tally.of([[1] * 9])),
+            ("bjb", "bpjs", "loket-1", "2026-11", Tally.of([[3] * 9])),
+            ("bjb", "bpjs", None, "2026-11", Tally.of([[2] * 9])),  # a ticket with no counter recorded
+            ("bjb", "bpjs", "loket-2", "2026-10", Tally.of([[1] * 9] * 5)),  # last month: not exported
         ],
     )
     s = _samples(snapshot)
@@ -68,11 +70,21 @@ def test_counters_histograms_and_gauges() -> None:
     assert s[("qms_counters_open", (("branch", "bjb"),))] == 1
     assert s[("qms_counter_idle_seconds_total", (("branch", "bjb"), ("counter", "loket-1")))] == 130.0
     assert s[("qms_counter_idle_seconds_total", (("branch", "bjb"), ("counter", "loket-2")))] == 40.0
-    assert s[("qms_ikm_score", (("agency", "disdukcapil"), ("branch", "bjb")))] == 100.0
-    assert s[("qms_ikm_score", (("agency", "bpjs"), ("branch", "bjb")))] == 25.0
-    # The whole branch: element means 2.5 each → 62.50.
-    assert s[("qms_ikm_score", (("agency", "all"), ("branch", "bjb")))] == 62.5
-    assert s[("qms_ikm_responses", (("agency", "all"), ("branch", "bjb")))] == 2
+
+    def ikm(name: str, agency: str = "all", counter: str = "all") -> float:
+        return s[(name, (("agency", agency), ("branch", "bjb"), ("counter", counter)))]
+
+    assert ikm("qms_ikm_score", agency="disdukcapil") == 100.0
+    assert ikm("qms_ikm_score", agency="bpjs") == 50.0  # means of 1, 3, 2 → 2.0 each
+    assert ikm("qms_ikm_responses", agency="bpjs") == 3
+    # The whole branch: element means (4 + 1 + 3 + 2) / 4 = 2.5 each → 62.50.
+    assert ikm("qms_ikm_score") == 62.5
+    assert ikm("qms_ikm_responses") == 4
+    # Per counter, whatever the agency: loket-1 (4 and 3) → 87.50, loket-2 (1) → 25.00.
+    assert ikm("qms_ikm_score", counter="loket-1") == 87.5
+    assert ikm("qms_ikm_responses", counter="loket-1") == 2
+    assert ikm("qms_ikm_score", counter="loket-2") == 25.0
+    assert not [k for k in s if k[0] == "qms_ikm_score" and ("counter", "") in k[1]]
 
 
 def test_process_collectors_are_present() -> None:

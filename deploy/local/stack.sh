@@ -32,7 +32,7 @@ PG_PORT="${ANTRIAN_PG_PORT:-5433}"
 PG_DIR="$RUN/pg"
 PG_DATA="$PG_DIR/data"
 # Unix socket paths are limited to ~107 bytes: keep the socket in /tmp.
-PG_SOCKET="/tmp/antrian-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+PG_SOCKET="/tmp/antrian-pg-$(printf '%s' "$RUN" | cksum | cut -d' ' -f1)"  # one per run folder
 
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 export DATABASE_URL="${DATABASE_URL:-postgresql://antrian:antrian@127.0.0.1:$PG_PORT/antrian}"

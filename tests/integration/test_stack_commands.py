@@ -1,0 +1,117 @@
+"""The local stack's commands on a stack of their own: up, up again, a taken port, down, down again.
+
+A second, private stack (its own run folder, PostgreSQL cluster, Kafka broker
+and ports) so the suite's shared broker and database are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "deploy" / "local" / "stack.sh"
+SERVICES = ("ticketing", "display", "metrics")
+
+
+class LocalStack:
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.ports = {name: free_port() for name in SERVICES}
+        keep = {"PATH", "HOME", "LANG", "ANTRIAN_CACHE_DIR", "MAVEN_OPTS", "JAVA_HOME", "PYTHON"}
+        self.env = {k: v for k, v in os.environ.items() if k in keep}
+        self.env.update(
+            {
+                "ANTRIAN_RUN_DIR": str(run_dir),
+                "ANTRIAN_PG_PORT": str(free_port()),
+                "ANTRIAN_PG_FSYNC": "off",
+                "ANTRIAN_KAFKA_PORT": str(free_port()),
+                "ANTRIAN_KAFKA_CONTROLLER_PORT": str(free_port()),
+                "ANTRIAN_KAFKA_HEAP": "-Xms128m -Xmx384m",
+                "ANTRIAN_ADMIN_PASSWORD": uuid.uuid4().hex,
+                **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            }
+        )
+
+    def run(self, command: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(STACK), command],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def pids(self) -> dict[str, int]:
+        folder = self.run_dir / "pids"
+        return {p.stem: int(p.read_text()) for p in folder.glob("*.pid")} if folder.is_dir() else {}
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _ready(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+        return int(response.status)
+
+
+@pytest.fixture
+def stack() -> Iterator[LocalStack]:
+    # Under the checkout, where user postgres can reach when the suite runs as root.
+    run_dir = ROOT / ".run" / f"stack-test-{uuid.uuid4().hex[:8]}"
+    local = LocalStack(run_dir)
+    try:
+        yield local
+    finally:
+        local.run("down", timeout=120)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_up_is_idempotent_a_taken_port_is_named_and_down_stops_exactly_ours(stack: LocalStack) -> None:
+    # A port someone else holds: a clear message, not a hang.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        refused = stack.run("up", TICKETING_PORT=str(taken))
+    assert refused.returncode != 0
+    assert f"port {taken} (for ticketing) is already taken" in refused.stderr
+
+    first = stack.run("up")
+    assert first.returncode == 0, first.stderr
+    assert all(_ready(port) == 200 for port in stack.ports.values())
+    assert f"http://localhost:{stack.ports['display']}/display/" in first.stdout + first.stderr
+    started = stack.pids()
+    assert set(started) == {"postgres", "kafka", *SERVICES}
+
+    again = stack.run("up")
+    assert again.returncode == 0, again.stderr
+    assert "kafka already running" in again.stderr
+    assert all(f"{name} already running" in again.stderr for name in SERVICES)
+    assert stack.pids() == started  # nothing restarted, nothing doubled
+    status = stack.run("status")
+    assert all(f"{name}: running (pid {pid})" in status.stdout for name, pid in started.items())
+
+    down = stack.run("down")
+    assert down.returncode == 0, down.stderr
+    assert not [name for name, pid in started.items() if _running(pid)]
+    assert stack.pids() == {}
+    assert stack.run("down").returncode == 0  # a second down is harmless

@@ -70,12 +70,13 @@ async def seed_hall(conn: asyncpg.Connection, hall: Hall, env: Mapping[str, str]
         for position, svc in enumerate(hall.services):
             await conn.execute(
                 "INSERT INTO services (id, branch_id, agency_id, name, prefix, daily_quota,"
-                " expected_service_seconds, target_wait_seconds, hours, position)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET"
+                " expected_service_seconds, target_wait_seconds, hours, schedule, position)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET"
                 " agency_id = EXCLUDED.agency_id, name = EXCLUDED.name, prefix = EXCLUDED.prefix,"
                 " daily_quota = EXCLUDED.daily_quota,"
                 " expected_service_seconds = EXCLUDED.expected_service_seconds,"
                 " target_wait_seconds = EXCLUDED.target_wait_seconds, hours = EXCLUDED.hours,"
+                " schedule = EXCLUDED.schedule,"
                 " position = EXCLUDED.position",
                 svc.id,
                 hall.id,
@@ -86,6 +87,7 @@ async def seed_hall(conn: asyncpg.Connection, hall: Hall, env: Mapping[str, str]
                 svc.expected_service_seconds,
                 svc.target_wait_seconds,
                 json.dumps(dict(svc.hours)) if svc.hours is not None else None,
+                json.dumps(dict(svc.rules)) if svc.rules else None,
                 position,
             )
         for position, counter in enumerate(hall.counters):

@@ -63,11 +63,16 @@ SELECT
 """
 
 
-def branch_schedule(branch: Mapping[str, Any], service_hours: object = None) -> Schedule:
-    """The issuing schedule of a branch row, narrowed to a service's own hours when it has them."""
+def branch_schedule(
+    branch: Mapping[str, Any], service_hours: object = None, service_rules: object = None
+) -> Schedule:
+    """The issuing schedule of a branch row, narrowed to a service's own hours and rules when it has them."""
     schedule = parse_schedule(load_json(branch["schedule"]))
     hours = load_json(service_hours)
-    return schedule.with_hours(parse_hours(hours)) if hours else schedule
+    if hours:
+        schedule = schedule.with_hours(parse_hours(hours))
+    rules = load_json(service_rules)
+    return schedule.with_service_rules(rules) if rules else schedule
 
 
 async def fetch_ticket(
@@ -183,7 +188,7 @@ async def issue_ticket(
                     )
                 return await ticket_view(conn, row), False
         branch, service = await _branch_and_service(conn, branch_id, service_id)
-        schedule = branch_schedule(branch, service["hours"])
+        schedule = branch_schedule(branch, service["hours"], service["schedule"])
         check_issuing(schedule, now)
         ticket_id = uuid.uuid4()
         async with conn.transaction():
@@ -220,7 +225,7 @@ async def _branch_and_service(
     """The branch and one of its services (with its agency's name), in one round trip."""
     row = await conn.fetchrow(
         "SELECT b.id AS b_id, b.schedule AS b_schedule, s.id, s.name, s.agency_id, s.prefix, s.daily_quota,"
-        " s.hours, s.target_wait_seconds, a.name AS agency_name"
+        " s.hours, s.schedule, s.target_wait_seconds, a.name AS agency_name"
         " FROM branches b LEFT JOIN services s ON s.branch_id = b.id AND s.id = $2"
         " LEFT JOIN agencies a ON a.id = s.agency_id WHERE b.id = $1",
         branch_id,

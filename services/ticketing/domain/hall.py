@@ -51,6 +51,8 @@ class Service:
     expected_service_seconds: int
     target_wait_seconds: int
     hours: Mapping[str, Any] | None
+    rules: Mapping[str, Any] | None = None
+    """The service's own breaks, holidays and cut-off (stored form), on top of the branch's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +100,7 @@ def parse_hall(doc: object) -> Hall:
     schedule = {
         "timezone": branch.get("timezone"),
         "hours": branch.get("hours") or {},
-        "breaks": branch.get("breaks") or [],
-        "holidays": [
-            str(h["date"]) if isinstance(h, Mapping) else str(h) for h in branch.get("holidays") or []
-        ],
-        "holiday_names": {
-            str(h["date"]): str(h.get("name", "libur"))
-            for h in branch.get("holidays") or []
-            if isinstance(h, Mapping)
-        },
+        **_schedule_rules(branch),
         "issuing_cutoff_minutes": branch.get("issuing_cutoff_minutes", 0),
     }
     try:
@@ -153,11 +147,15 @@ def _service(raw: object, branch_id: str, agency_id: str) -> Service:
     if not isinstance(prefix, str) or not is_valid_prefix(prefix):
         raise HallFileError(f"{service_id}: prefix must be 1-3 upper-case letters, got {prefix!r}")
     hours = raw.get("hours")
-    if hours is not None:
-        try:
+    rules = _schedule_rules(raw)
+    if "issuing_cutoff_minutes" in raw:
+        rules["issuing_cutoff_minutes"] = raw["issuing_cutoff_minutes"]
+    try:
+        if hours is not None:
             parse_hours(hours)
-        except (ValueError, AttributeError) as exc:
-            raise HallFileError(f"{service_id}: {exc}") from exc
+        parse_schedule({**rules, "timezone": "UTC"})
+    except (ValueError, AttributeError, TypeError, KeyError) as exc:
+        raise HallFileError(f"{service_id}: {exc}") from exc
     return Service(
         id=service_id,
         agency_id=agency_id,
@@ -169,7 +167,22 @@ def _service(raw: object, branch_id: str, agency_id: str) -> Service:
         target_wait_seconds=60
         * _int(raw.get("target_wait_minutes", 30), f"{service_id}.target_wait_minutes", 1, 600),
         hours=hours,
+        rules={key: value for key, value in rules.items() if value not in ([], {})} or None,
     )
+
+
+def _schedule_rules(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The breaks and holidays of a branch or service section, in the stored form."""
+    holidays = raw.get("holidays") or []
+    if not isinstance(holidays, list):
+        raise HallFileError("holidays must be a list of dates or {date, name}")
+    return {
+        "breaks": raw.get("breaks") or [],
+        "holidays": [str(h.get("date")) if isinstance(h, Mapping) else str(h) for h in holidays],
+        "holiday_names": {
+            str(h.get("date")): str(h.get("name", "libur")) for h in holidays if isinstance(h, Mapping)
+        },
+    }
 
 
 def _counters(raw: object, branch_id: str, service_ids: set[str]) -> list[Counter]:

@@ -45,6 +45,14 @@ class Schedule:
         """The same schedule with other weekly hours (a service's own opening hours)."""
         return Schedule(self.timezone, hours, self.breaks, self.holidays, self.cutoff_minutes)
 
+    def with_service_rules(self, rules: Mapping[str, Any]) -> Schedule:
+        """A service's schedule: its own breaks and holidays on top of these, its cut-off if it sets one."""
+        own = parse_schedule({**rules, "timezone": self.timezone.key})
+        cutoff = own.cutoff_minutes if "issuing_cutoff_minutes" in rules else self.cutoff_minutes
+        return Schedule(
+            self.timezone, self.hours, self.breaks + own.breaks, {**self.holidays, **own.holidays}, cutoff
+        )
+
 
 def parse_zone(name: str) -> ZoneInfo:
     """An IANA time zone, or ValueError naming it."""

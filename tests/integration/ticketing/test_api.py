@@ -450,3 +450,35 @@ async def test_hours_breaks_and_holidays_refuse_with_a_time_to_return(hall: Hall
         assert datetime.fromisoformat(body_["retry_at"]) == retry
     hall.clock.now = datetime(2026, 12, 4, 13, 0, tzinfo=wit)
     assert (await hall.client.post(url, json=body)).status == 201
+
+
+async def test_a_service_has_its_own_break_holiday_and_cutoff(hall: Hall, database_url: str) -> None:
+    branch = new_branch_id()
+    doc = hall_doc(branch, hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-15:00"))
+    samsat = doc["agencies"][1]["services"][0]  # Pajak (C): the cashier closes early and counts cash at noon
+    samsat.update(
+        breaks=[{"name": "Setor kas", "time": "12:00-12:30"}],
+        holidays=["2026-12-24"],
+        issuing_cutoff_minutes=60,
+    )
+    await seed(database_url, hall.schema, doc)
+    wita = ZoneInfo("Asia/Makassar")
+    url = f"/api/v1/branches/{branch}/tickets"
+    pajak, ktp = {"service_id": f"{branch}-pkb"}, {"service_id": f"{branch}-ktp"}
+    cases = [
+        (datetime(2026, 12, 1, 12, 10, tzinfo=wita), "break", datetime(2026, 12, 1, 12, 30, tzinfo=wita)),
+        (datetime(2026, 12, 1, 14, 10, tzinfo=wita), "cutoff", datetime(2026, 12, 2, 8, 0, tzinfo=wita)),
+        (datetime(2026, 12, 24, 9, 0, tzinfo=wita), "holiday", datetime(2026, 12, 25, 8, 0, tzinfo=wita)),
+    ]
+    for now, reason, retry in cases:
+        hall.clock.now = now
+        refused = await problem(await hall.client.post(url, json=pajak), 409)
+        assert (refused["reason"], datetime.fromisoformat(refused["retry_at"])) == (reason, retry)
+        assert (await hall.client.post(url, json=ktp)).status == 201  # the rest of the hall issues
+    # Seeding the same file again keeps the rules; dropping them from the file drops them.
+    await seed(database_url, hall.schema, doc)
+    for key in ("breaks", "holidays", "issuing_cutoff_minutes"):
+        del samsat[key]
+    await seed(database_url, hall.schema, doc)
+    hall.clock.now = datetime(2026, 12, 1, 12, 10, tzinfo=wita)
+    assert (await hall.client.post(url, json=pajak)).status == 201

@@ -74,11 +74,33 @@ def broken(path: list[Any], value: Any) -> dict[str, Any]:
         (["users", 0, "password"], "hunter2", "plain passwords"),
         (["users", 0, "counters"], ["jkt-loket-99"], "unknown counter"),
         (["branch", "hours", "mon"], "8-15", "time span"),
+        (["branch", "holidays"], [{"name": "no date"}], "holiday 'None'"),
+        (["agencies", 0, "services", 0, "breaks"], [{"name": "x", "time": "13-14"}], "time span"),
+        (["agencies", 0, "services", 0, "breaks"], [{"days": ["jum"], "time": "11:00-12:00"}], "unknown day"),
+        (["agencies", 0, "services", 0, "holidays"], ["2026-02-30"], "YYYY-MM-DD"),
+        (["agencies", 0, "services", 0, "holidays"], "2026-12-25", "holidays must be a list"),
+        (["agencies", 0, "services", 0, "issuing_cutoff_minutes"], -5, "issuing_cutoff_minutes"),
     ],
 )
 def test_broken_hall_files_are_refused(path: list[Any], value: Any, message: str) -> None:
     with pytest.raises(HallFileError, match=message):
         parse_hall(broken(path, value))
+
+
+def test_a_service_keeps_its_own_breaks_holidays_and_cutoff() -> None:
+    doc = broken(["agencies", 0, "services", 0, "breaks"], [{"name": "Apel pagi", "time": "08:00-08:30"}])
+    service = doc["agencies"][0]["services"][0]
+    service["holidays"] = [{"date": "2026-12-24", "name": "Cuti bersama"}]
+    service["issuing_cutoff_minutes"] = 0
+    hall = parse_hall(doc)
+    rules = next(s.rules for s in hall.services if s.id == service["id"])
+    assert rules == {
+        "breaks": [{"name": "Apel pagi", "time": "08:00-08:30"}],
+        "holidays": ["2026-12-24"],
+        "holiday_names": {"2026-12-24": "Cuti bersama"},
+        "issuing_cutoff_minutes": 0,  # zero is a choice, not a missing value
+    }
+    assert [s.rules for s in hall.services if s.id != service["id"]] == [None] * (len(hall.services) - 1)
 
 
 def test_not_a_hall() -> None:

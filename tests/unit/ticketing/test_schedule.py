@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.ticketing.domain.schedule import check_issuing, next_opening, parse_schedule
+from services.ticketing.domain.schedule import Schedule, check_issuing, next_opening, parse_schedule
 from services.ticketing.errors import IssuingRefused
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -26,9 +26,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def refusal(moment: datetime) -> IssuingRefused:
-    with pytest.raises(IssuingRefused) as info:
-        check_issuing(SCHEDULE, moment)
-    return info.value
+    return _refused(SCHEDULE, moment)
 
 
 def test_open_during_hours() -> None:
@@ -54,6 +52,35 @@ def test_friday_prayer_break() -> None:
     assert "Jumatan" in err.detail
     assert err.retry_at == at(4, 13)
     check_issuing(SCHEDULE, at(3, 12))  # Thursday noon is fine
+
+
+def test_a_service_adds_its_own_breaks_and_holidays_and_may_set_its_cutoff() -> None:
+    service = SCHEDULE.with_service_rules(
+        {
+            "breaks": [{"name": "Apel pagi", "days": ["mon"], "time": "08:00-08:30"}],
+            "holidays": ["2026-12-24"],
+            "holiday_names": {"2026-12-24": "Cuti bersama"},
+            "issuing_cutoff_minutes": 60,
+        }
+    )
+    err = _refused(service, at(7, 8, 10))  # Monday 7 Dec
+    assert (err.reason, err.retry_at) == ("break", at(7, 8, 30))
+    assert _refused(service, at(4, 12)).reason == "break"  # the branch's Friday prayers still hold
+    assert _refused(service, at(24, 9)).detail.startswith("Hari libur: Cuti bersama.")
+    assert _refused(service, at(25, 9)).reason == "holiday"  # and the branch's holidays
+    err = _refused(service, at(1, 14, 10))
+    assert (err.reason, err.retry_at) == ("cutoff", at(2, 8))
+    check_issuing(SCHEDULE, at(1, 14, 10))  # the branch's own cut-off is 30 minutes
+    check_issuing(SCHEDULE, at(24, 9))
+    no_cutoff = SCHEDULE.with_service_rules({"issuing_cutoff_minutes": 0})
+    check_issuing(no_cutoff, at(1, 14, 50))
+    assert SCHEDULE.with_service_rules({"breaks": []}).cutoff_minutes == 30  # unset: the branch's
+
+
+def _refused(schedule: Schedule, moment: datetime) -> IssuingRefused:
+    with pytest.raises(IssuingRefused) as info:
+        check_issuing(schedule, moment)
+    return info.value
 
 
 def test_holiday_and_sunday() -> None:

@@ -22,7 +22,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
     """True while ``pid`` is a live process (a zombie waiting to be reaped is not)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -85,7 +85,7 @@ class PrivateKafka:
         pid = self.pid()
         os.kill(pid, signal.SIGKILL)
         async with asyncio.timeout(30):
-            while _running(pid) or _listening(self.port):  # noqa: ASYNC110 - another process
+            while process_running(pid) or _listening(self.port):  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.1)
 
     async def stop(self) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import free_port
+from tests.integration.private_kafka import process_running
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -58,14 +59,6 @@ class LocalStack:
     def pids(self) -> dict[str, int]:
         folder = self.run_dir / "pids"
         return {p.stem: int(p.read_text()) for p in folder.glob("*.pid")} if folder.is_dir() else {}
-
-
-def _running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _ready(port: int) -> int:
@@ -112,6 +105,6 @@ def test_up_is_idempotent_a_taken_port_is_named_and_down_stops_exactly_ours(stac
 
     down = stack.run("down")
     assert down.returncode == 0, down.stderr
-    assert not [name for name, pid in started.items() if _running(pid)]
+    assert not [name for name, pid in started.items() if process_running(pid)]
     assert stack.pids() == {}
     assert stack.run("down").returncode == 0  # a second down is harmless

@@ -154,23 +154,30 @@ async def _connected(relay: OutboxRelay) -> None:
     await asyncio.sleep(1)
 
 
+async def _five_events_through(
+    relay: OutboxRelay, bootstrap: str, topic: str, database_url: str, schema: str
+) -> None:
+    """Start ``relay``, let it settle, write five events and read them back in order within 20 s."""
+    await relay.start()
+    try:
+        await _connected(relay)
+        branch = unique_name("b")
+        await _write(database_url, schema, [_event(branch, i) for i in range(5)])
+        got = await read_events(bootstrap, topic, 5, within=20)
+    finally:
+        await relay.stop()
+    assert [e.sequence for e in got] == [1, 2, 3, 4, 5]
+
+
 async def test_a_notification_wakes_the_relay_long_before_its_next_poll(
     kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
 ) -> None:
     topic = await new_topic(partitions=1)
     schema = await _prepared(database_url, new_schema)
-    branch = unique_name("b")
-    relay = OutboxRelay(
+    relay = OutboxRelay(  # the next poll is 10 minutes away: only the NOTIFY can wake it
         dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic, poll_interval=600
     )
-    await relay.start()
-    try:
-        await _connected(relay)
-        await _write(database_url, schema, [_event(branch, i) for i in range(5)])
-        got = await read_events(kafka_bootstrap, topic, 5, within=20)  # the poll is 10 minutes away
-    finally:
-        await relay.stop()
-    assert [e.sequence for e in got] == [1, 2, 3, 4, 5]
+    await _five_events_through(relay, kafka_bootstrap, topic, database_url, schema)
 
 
 async def test_polling_delivers_when_notifications_are_lost(
@@ -183,18 +190,10 @@ async def test_polling_delivers_when_notifications_are_lost(
         await conn.execute("ALTER TABLE outbox DISABLE TRIGGER outbox_notify")  # no NOTIFY at all
     finally:
         await conn.close()
-    branch = unique_name("b")
     relay = OutboxRelay(
         dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic, poll_interval=0.5
     )
-    await relay.start()
-    try:
-        await _connected(relay)
-        await _write(database_url, schema, [_event(branch, i) for i in range(5)])
-        got = await read_events(kafka_bootstrap, topic, 5, within=20)
-    finally:
-        await relay.stop()
-    assert [e.sequence for e in got] == [1, 2, 3, 4, 5]
+    await _five_events_through(relay, kafka_bootstrap, topic, database_url, schema)
 
 
 async def test_the_listen_connection_comes_back_after_the_database_drops_it(

@@ -8,8 +8,9 @@ earliest start of the current business day among Indonesia's time zones
 captured at start, and only then is the hall ready to serve screens. Events
 of an earlier day that this reads are skipped by the fold.
 
-A record that is not a valid event, or whose data cannot be shown, goes to
-the DLQ with the reason in a header, and the consumer goes on.
+A record that is not a valid event, whose data cannot be shown, or whose
+fold fails in any other way goes to the DLQ with the reason in a header, and
+the consumer goes on: one event can never stop the stream.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.display.errors import ScreenError
+from services.display.errors import DisplayError, ScreenError
 from services.display.hall import Hall
 from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
@@ -53,6 +54,10 @@ def dlq_reason(exc: Exception) -> str:
     """A short reason code for a rejected record."""
     if isinstance(exc, ScreenError):
         return "invalid_data"
+    if isinstance(exc, DisplayError):
+        return "unprocessable"
+    if not isinstance(exc, EventError):
+        return "internal_error"
     if isinstance(exc, UnknownEventTypeError):
         return "unknown_type"
     if str(exc).startswith(("not JSON", "an event must be")):
@@ -181,7 +186,11 @@ class EventConsumer:
                 raise EventError("not JSON: empty record")
             event = decode(record.value)
             change = self._hall.fold(event)
-        except (EventError, ScreenError) as exc:
+        except (EventError, DisplayError) as exc:
+            await self._dead_letter(record, producer, exc)
+            return
+        except Exception as exc:  # a bug met by one event: it must not stop the stream (poison)
+            log.exception("folding %s[%s]@%s failed", record.topic, record.partition, record.offset)
             await self._dead_letter(record, producer, exc)
             return
         self._metrics.events_processed.labels(event.type.value).inc()
@@ -193,8 +202,9 @@ class EventConsumer:
             self._hub.publish(event.branchid, change)
         lag = (self._hall.clock() - event.time).total_seconds()
         self._metrics.event_lag.observe(max(lag, 0.0))
-        if change.call is not None:
-            key = change.message["audio_url"].rsplit("/", 1)[-1].removesuffix(".wav")
+        audio_url = change.message.get("audio_url")
+        if isinstance(audio_url, str):
+            key = audio_url.rsplit("/", 1)[-1].removesuffix(".wav")
             task = asyncio.create_task(self._hall.audio.prewarm(key))
             self._background.add(task)
             task.add_done_callback(self._background.discard)

@@ -7,6 +7,7 @@ is an input: ``clock`` returns an aware ``datetime``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -14,8 +15,11 @@ from typing import Any
 from services.display import screen
 from services.display.audio import AudioStore
 from services.display.directory import Directory
+from services.display.errors import AudioError
 from services.display.screen import BranchScreen, Change
 from services.events import CloudEvent
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -43,9 +47,18 @@ class Hall:
         tz = self.directory.timezone(event.branchid)
         change = screen.apply(branch, event, today=self.clock().astimezone(tz).date(), tz=tz)
         if change is not None and change.call is not None:
-            change.message["audio_url"] = self.audio.url(change.call.announcement)
-            change.message["call"]["audio_url"] = change.message["audio_url"]
+            url = self._audio_url(change.call.announcement)
+            if url is not None:
+                change.message["audio_url"] = change.message["call"]["audio_url"] = url
         return change
+
+    def _audio_url(self, text: str) -> str | None:
+        # The fold already applied the event: a text the synthesizer refuses loses its audio, not its call.
+        try:
+            return self.audio.url(text)
+        except AudioError as exc:
+            log.warning("announcement has no audio: %s", exc)
+            return None
 
     def new_days(self) -> list[str]:
         """Branches whose business day ended since their screens were last told (midnight rollover)."""
@@ -69,5 +82,7 @@ class Hall:
             for agency in snap["waiting"]["agencies"]:
                 agency["name"] = info.agencies.get(agency["agency_id"], agency["name"])
         for call in snap["calls"]:
-            call["audio_url"] = self.audio.url(call["announcement"])
+            url = self._audio_url(call["announcement"])
+            if url is not None:
+                call["audio_url"] = url
         return snap

@@ -22,12 +22,28 @@ from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from typing import Any
 
-from services.display.announce import announcement
+from services.display.announce import MAX_ANNOUNCEMENT, announcement
 from services.display.errors import ScreenError
 from services.events import CloudEvent, EventType
 
 RECENT_CALLS = 10
 """How many calls the screen keeps, newest first."""
+MAX_NUMBER = 16
+"""Longest ticket number as shown ("A012"; a prefix and a few digits)."""
+MAX_NAME = 100
+"""Longest counter, service or agency name."""
+MAX_ZONE = 64
+"""Longest zone (the websocket's ``?zone=`` takes 1-64 characters)."""
+MAX_ID = 128
+"""Longest id (ticket, counter, service, agency)."""
+_LIMITS = {
+    "number": MAX_NUMBER,
+    "zone": MAX_ZONE,
+    "counter_name": MAX_NAME,
+    "service_name": MAX_NAME,
+    "agency_name": MAX_NAME,
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -275,6 +291,11 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ScreenError(f"data.{key} must be a string")
+    limit = _LIMITS.get(key, MAX_ID)
+    if len(value) > limit:
+        raise ScreenError(f"data.{key} is longer than {limit} characters")
+    if _CONTROL.search(value):
+        raise ScreenError(f"data.{key} contains control characters")
     return value
 
 
@@ -317,6 +338,11 @@ def _on_called(screen: BranchScreen, event: CloudEvent) -> Call | None:
     data = event.data
     ticket_id, number = _req_str(data, "ticket_id"), _req_str(data, "number")
     recall = event.type is EventType.TICKET_RECALLED
+    spoken = announcement(
+        number, _opt_str(data, "counter_name") or _req_str(data, "counter_id"), recall=recall
+    )
+    if len(spoken) > MAX_ANNOUNCEMENT:
+        raise ScreenError(f"the announcement would be longer than {MAX_ANNOUNCEMENT} characters")
     _learn_names(screen, data)
     counter = _counter(screen, data)
     for other in screen.counters.values():
@@ -335,7 +361,7 @@ def _on_called(screen: BranchScreen, event: CloudEvent) -> Call | None:
         agency_name=counter.agency_name,
         time=event.time.isoformat(),
         recall=recall,
-        announcement=announcement(number, counter.name, recall=recall),
+        announcement=spoken,
     )
     screen.calls.insert(0, call)
     del screen.calls[RECENT_CALLS:]

@@ -106,3 +106,44 @@ async def test_poison_events_go_to_the_dlq_and_the_stream_goes_on(
     hall = running.runner.app[HALL]
     assert hall.screens[feed.branch].seq == seq
     await screen.close()
+
+
+async def _dead_letters(bootstrap: str, topic: str, count: int) -> list[dict[str, bytes]]:
+    """The headers of the first ``count`` records on the DLQ topic."""
+    dlq = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+    await dlq.start()
+    found: list[dict[str, bytes]] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(found) < count:
+                for records in (await dlq.getmany(timeout_ms=500)).values():
+                    found.extend(dict(r.headers) for r in records)
+    finally:
+        await dlq.stop()
+    return found
+
+
+async def test_an_unspeakable_call_is_dead_lettered_and_screens_go_on(
+    feed: HallFeed, display: DisplayFactory, topics: tuple[str, str], kafka_bootstrap: str
+) -> None:
+    await feed.busy_morning()
+    running = await display()
+    screen = Screen(f"ws://127.0.0.1:{running.port}/ws/{feed.branch}")
+    await screen.open()
+    poison = await feed.ticket(EventType.TICKET_CALLED, "A003", 1, counter_name="L" * 400)
+    good = await feed.ticket(EventType.TICKET_CALLED, "A004", 2)
+    delta = await screen.next()
+    assert (delta["number"], delta["seq"], delta["counter_name"]) == ("A004", good, "Loket 2")
+    assert delta["prev_seq"] == poison - 1  # the poison changed nothing a screen sees
+    [headers] = await _dead_letters(kafka_bootstrap, topics[1], 1)
+    assert headers[DLQ_REASON_HEADER] == b"invalid_data"
+    assert b"counter_name" in headers["dlq-detail"]
+    # Snapshots still work, for a screen that is already there and for a new one.
+    fresh = Screen(f"ws://127.0.0.1:{running.port}/ws/{feed.branch}")
+    snap = await fresh.open()
+    assert snap["seq"] == good
+    assert [c["number"] for c in snap["calls"][:2]] == ["A004", "B001"]
+    later = await feed.ticket(EventType.TICKET_SERVING, "A004", 2)
+    assert (await screen.next())["seq"] == later
+    await fresh.close()
+    await screen.close()

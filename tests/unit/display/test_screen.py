@@ -312,3 +312,27 @@ def test_core_modules_import_no_io(module: str) -> None:
         not name.startswith("services.") or name.startswith(("services.display.", "services.events"))
         for name in imported
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("counter_name", "L" * 400),
+        ("counter_name", "Loket " + "7" * 60),  # short, but spoken digit by digit it runs past 300
+        ("zone", "z" * 65),
+        ("agency_name", "x" * 101),
+        ("ticket_id", "t" * 129),
+        ("counter_name", "Loket\n1"),
+    ],
+)
+def test_over_long_or_invalid_fields_are_refused(field: str, value: str) -> None:
+    hall = Hall()
+    bad = hall.ticket(EventType.TICKET_CALLED, "A001", "1", **{field: value})
+    with pytest.raises(ScreenError, match=r"data\.|announcement"):
+        apply(BranchScreen("bjb"), bad, today=TODAY, tz=TZ)
+
+
+def test_an_over_long_ticket_number_is_refused() -> None:
+    bad = Hall().ticket(EventType.TICKET_CALLED, "A" + "0" * 40, "1")
+    with pytest.raises(ScreenError, match="number"):
+        apply(BranchScreen("bjb"), bad, today=TODAY, tz=TZ)

@@ -14,7 +14,7 @@ from typing import Any
 
 from services.display import screen
 from services.display.audio import AudioStore
-from services.display.directory import Directory
+from services.display.directory import Directory, Presence
 from services.display.errors import AudioError
 from services.display.screen import BranchScreen, Change
 from services.events import CloudEvent
@@ -38,6 +38,17 @@ class Hall:
     def today(self, branch_id: str) -> date:
         """The branch's business day now, in its own time zone."""
         return self.clock().astimezone(self.directory.timezone(branch_id)).date()
+
+    async def exists(self, branch_id: str) -> bool | None:
+        """Whether ``branch_id`` is a real branch: True, False (ticketing says no), None (nobody can tell).
+
+        A branch with events folded today is real whatever ticketing says, so it keeps working
+        while ticketing is unreachable.
+        """
+        if branch_id in self.screens:
+            return True
+        presence = await self.directory.lookup(branch_id)
+        return None if presence is Presence.UNKNOWN else presence is Presence.KNOWN
 
     def fold(self, event: CloudEvent) -> Change | None:
         """Fold one event; raise ScreenError when its data cannot be shown."""

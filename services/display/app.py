@@ -62,6 +62,7 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
         ready=lambda: hall.ready,
         exists=hall.exists,
         buffer_limit=settings.client_buffer_bytes,
+        heartbeat_seconds=settings.ping_interval_seconds,
     )
     directory.listeners.append(lambda branch_id: hub.resync(branch_id) if hall.ready else None)
     app[SETTINGS], app[METRICS], app[HALL], app[HUB] = settings, metrics, hall, hub

@@ -15,7 +15,9 @@ output exceeds ``DISPLAY_CLIENT_BUFFER`` is slow or stuck and is dropped
 (its socket aborted) so that it never delays anyone else; it reconnects and
 resynchronises from a snapshot. A ``{"type": "heartbeat"}`` message every
 ``DISPLAY_PING_INTERVAL`` seconds lets a page notice a dead stream (protocol
-pings are invisible to browser code). Screens only listen: incoming messages are
+pings are invisible to browser code); every snapshot says that interval as
+``heartbeat_seconds``, and the page waits a little over two of them before it
+gives a silent stream up. Screens only listen: incoming messages are
 tiny (1 KiB cap), read and discarded, and a client that floods is closed.
 
 A handshake for a branch ticketing says does not exist is refused with 404
@@ -107,8 +109,10 @@ class Hub:
         ready: Callable[[], bool],
         exists: ExistsFn,
         buffer_limit: int,
+        heartbeat_seconds: int,
     ) -> None:
-        self._snapshot = snapshot
+        self._snapshot_of = snapshot
+        self._heartbeat = heartbeat_seconds
         self._exists = exists
         self._metrics = metrics
         self._ready = ready
@@ -145,6 +149,10 @@ class Hub:
             await self._discard_input(connection)
         finally:
             self.unsubscribe(connection, branch_id, zone)
+
+    def _snapshot(self, branch_id: str, zone: str | None) -> dict[str, Any]:
+        # The page derives when a silent stream is dead from how often heartbeats come.
+        return {**self._snapshot_of(branch_id, zone), "heartbeat_seconds": self._heartbeat}
 
     def subscribe(
         self, connection: ServerConnection, branch_id: str, zone: str | None, *, vouched: bool = True

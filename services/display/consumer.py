@@ -6,7 +6,10 @@ thing. On start each partition is sought with ``offsets_for_times`` to the
 earliest start of the current business day among Indonesia's time zones
 (and the configured default), the fold runs forward to the end offsets
 captured at start, and only then is the hall ready to serve screens. Events
-of an earlier day that this reads are skipped by the fold.
+of an earlier day that this reads are skipped by the fold. Partitions added
+to the topic later are noticed within ``DISPLAY_PARTITION_CHECK`` seconds
+(the producer's metadata is refreshed that often) and read from the same
+start of the business day.
 
 A record that is not a valid event, whose data cannot be shown, or whose
 fold fails in any other way goes to the DLQ with the reason in a header, and
@@ -124,7 +127,12 @@ class EventConsumer:
             client_id="antrian-display",
             fetch_max_wait_ms=100,
         )
-        producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, client_id="antrian-display")
+        # The producer's metadata, refreshed every check, is how new partitions of the topic show up.
+        producer = AIOKafkaProducer(
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            client_id="antrian-display",
+            metadata_max_age_ms=s.partition_check_seconds * 1000,
+        )
         try:
             await consumer.start()
             await producer.start()
@@ -147,8 +155,7 @@ class EventConsumer:
     async def _rebuild(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
         tps = await self._partitions(producer)
         consumer.assign(tps)
-        zones = (*INDONESIAN_ZONES, self._settings.default_timezone)
-        start = rebuild_start(self._hall.clock(), zones) - timedelta(minutes=5)  # clock skew margin
+        start = self._day_start()
         found = await consumer.offsets_for_times({tp: int(start.timestamp() * 1000) for tp in tps})
         end = await consumer.end_offsets(tps)
         for tp in tps:
@@ -167,8 +174,18 @@ class EventConsumer:
             for branch_id in list(self._hall.screens):
                 self._hub.resync(branch_id)
 
+    def _day_start(self) -> datetime:
+        zones = (*INDONESIAN_ZONES, self._settings.default_timezone)
+        return rebuild_start(self._hall.clock(), zones) - timedelta(minutes=5)  # clock skew margin
+
     async def _follow(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        loop = asyncio.get_running_loop()
+        check_every = self._settings.partition_check_seconds
+        next_check = loop.time() + check_every
         while True:
+            if loop.time() >= next_check:
+                await self._add_new_partitions(consumer, producer)
+                next_check = loop.time() + check_every
             batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
             for records in batch.values():
                 for record in records:
@@ -179,6 +196,25 @@ class EventConsumer:
                 if highwater is not None:
                     lag = highwater - await consumer.position(tp)
                     self._metrics.consumer_lag.labels(str(tp.partition)).set(lag)
+
+    async def _add_new_partitions(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        """Start reading partitions added to the topic since the session began, from today's start."""
+        assigned = set(consumer.assignment())
+        new = [tp for tp in await self._partitions(producer) if tp not in assigned]
+        if not new:
+            return
+        # assign() forgets positions: keep where every partition already read stands.
+        positions = {tp: await consumer.position(tp) for tp in assigned}
+        end = await consumer.end_offsets(new)  # before the search: nothing produced meanwhile is skipped
+        start_ms = int(self._day_start().timestamp() * 1000)
+        found = await consumer.offsets_for_times(dict.fromkeys(new, start_ms))
+        consumer.assign([*assigned, *new])
+        for tp, offset in positions.items():
+            consumer.seek(tp, offset)
+        for tp in new:
+            offset = found.get(tp)
+            consumer.seek(tp, offset.offset if offset is not None else end[tp])
+        log.info("reading %d new partition(s) of %s", len(new), self._settings.events_topic)
 
     async def _handle(self, record: ConsumerRecord, producer: AIOKafkaProducer, *, live: bool) -> None:
         try:

@@ -125,3 +125,10 @@ def test_audio_ids_are_stable_and_short() -> None:
 )
 def test_any_failure_of_one_event_has_a_dlq_reason(exc: Exception, reason: str) -> None:
     assert dlq_reason(exc) == reason
+
+
+def test_the_partition_check_interval_is_a_setting() -> None:
+    assert Settings.from_env({}).partition_check_seconds == 30
+    assert Settings.from_env({"DISPLAY_PARTITION_CHECK": "5"}).partition_check_seconds == 5
+    with pytest.raises(SettingsError, match="DISPLAY_PARTITION_CHECK"):
+        Settings.from_env({"DISPLAY_PARTITION_CHECK": "0"})

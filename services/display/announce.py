@@ -45,6 +45,8 @@ _TICKET_RE = re.compile(r"^([A-Za-z]*)[-\s]?(\d+)$")
 _DIGITS_RE = re.compile(r"\d+")
 MAX_SPOKEN = 999_999
 """Largest number spoken as a whole; longer digit runs are read digit by digit."""
+MAX_ANNOUNCEMENT = 300
+"""Longest sentence ever spoken (a real one is ~80 characters); the fold refuses longer ones."""
 
 
 def number_words(n: int) -> str:

@@ -56,7 +56,14 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     app = web.Application(middlewares=[_observe(metrics)])
     directory = Directory(settings.ticketing_url, settings.default_timezone, settings.directory_ttl_seconds)
     hall = Hall(directory, AudioStore(settings.audio_cache, settings.espeak), clock)
-    hub = Hub(hall.snapshot, metrics, ready=lambda: hall.ready, buffer_limit=settings.client_buffer_bytes)
+    hub = Hub(
+        hall.snapshot,
+        metrics,
+        ready=lambda: hall.ready,
+        exists=hall.exists,
+        buffer_limit=settings.client_buffer_bytes,
+        heartbeat_seconds=settings.ping_interval_seconds,
+    )
     directory.listeners.append(lambda branch_id: hub.resync(branch_id) if hall.ready else None)
     app[SETTINGS], app[METRICS], app[HALL], app[HUB] = settings, metrics, hall, hub
     app[DIRECTORY] = directory
@@ -171,6 +178,8 @@ async def screen_json(request: web.Request) -> web.Response:
         return problem(400, "Bad Request", "zone must be 1-64 letters, digits, '.', '_', ':' or '-'")
     if not request.app[HALL].ready:
         return problem(503, "Service Unavailable", "the hall state is being rebuilt; retry")
+    if await request.app[HALL].exists(branch_id) is False:
+        return problem(404, "Not Found", f"there is no branch {branch_id!r}")
     return web.Response(
         text=json.dumps(request.app[HALL].snapshot(*target), ensure_ascii=False),
         content_type="application/json",

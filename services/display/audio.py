@@ -17,12 +17,13 @@ import os
 from collections import OrderedDict
 from pathlib import Path
 
+from services.display.announce import MAX_ANNOUNCEMENT
 from services.display.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 300
-"""Longest text ever handed to the synthesizer (an announcement is ~80 characters)."""
+MAX_TEXT = MAX_ANNOUNCEMENT
+"""Longest text ever handed to the synthesizer (the fold never produces a longer announcement)."""
 AUDIO_ID_LENGTH = 24
 
 

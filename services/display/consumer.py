@@ -6,10 +6,14 @@ thing. On start each partition is sought with ``offsets_for_times`` to the
 earliest start of the current business day among Indonesia's time zones
 (and the configured default), the fold runs forward to the end offsets
 captured at start, and only then is the hall ready to serve screens. Events
-of an earlier day that this reads are skipped by the fold.
+of an earlier day that this reads are skipped by the fold. Partitions added
+to the topic later are noticed within ``DISPLAY_PARTITION_CHECK`` seconds
+(the producer's metadata is refreshed that often) and read from the same
+start of the business day.
 
-A record that is not a valid event, or whose data cannot be shown, goes to
-the DLQ with the reason in a header, and the consumer goes on.
+A record that is not a valid event, whose data cannot be shown, or whose
+fold fails in any other way goes to the DLQ with the reason in a header, and
+the consumer goes on: one event can never stop the stream.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.display.errors import ScreenError
+from services.display.errors import DisplayError, ScreenError
 from services.display.hall import Hall
 from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
@@ -53,6 +57,10 @@ def dlq_reason(exc: Exception) -> str:
     """A short reason code for a rejected record."""
     if isinstance(exc, ScreenError):
         return "invalid_data"
+    if isinstance(exc, DisplayError):
+        return "unprocessable"
+    if not isinstance(exc, EventError):
+        return "internal_error"
     if isinstance(exc, UnknownEventTypeError):
         return "unknown_type"
     if str(exc).startswith(("not JSON", "an event must be")):
@@ -119,7 +127,12 @@ class EventConsumer:
             client_id="antrian-display",
             fetch_max_wait_ms=100,
         )
-        producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, client_id="antrian-display")
+        # The producer's metadata, refreshed every check, is how new partitions of the topic show up.
+        producer = AIOKafkaProducer(
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            client_id="antrian-display",
+            metadata_max_age_ms=s.partition_check_seconds * 1000,
+        )
         try:
             await consumer.start()
             await producer.start()
@@ -142,8 +155,7 @@ class EventConsumer:
     async def _rebuild(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
         tps = await self._partitions(producer)
         consumer.assign(tps)
-        zones = (*INDONESIAN_ZONES, self._settings.default_timezone)
-        start = rebuild_start(self._hall.clock(), zones) - timedelta(minutes=5)  # clock skew margin
+        start = self._day_start()
         found = await consumer.offsets_for_times({tp: int(start.timestamp() * 1000) for tp in tps})
         end = await consumer.end_offsets(tps)
         for tp in tps:
@@ -162,8 +174,18 @@ class EventConsumer:
             for branch_id in list(self._hall.screens):
                 self._hub.resync(branch_id)
 
+    def _day_start(self) -> datetime:
+        zones = (*INDONESIAN_ZONES, self._settings.default_timezone)
+        return rebuild_start(self._hall.clock(), zones) - timedelta(minutes=5)  # clock skew margin
+
     async def _follow(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        loop = asyncio.get_running_loop()
+        check_every = self._settings.partition_check_seconds
+        next_check = loop.time() + check_every
         while True:
+            if loop.time() >= next_check:
+                await self._add_new_partitions(consumer, producer)
+                next_check = loop.time() + check_every
             batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
             for records in batch.values():
                 for record in records:
@@ -175,13 +197,36 @@ class EventConsumer:
                     lag = highwater - await consumer.position(tp)
                     self._metrics.consumer_lag.labels(str(tp.partition)).set(lag)
 
+    async def _add_new_partitions(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        """Start reading partitions added to the topic since the session began, from today's start."""
+        assigned = set(consumer.assignment())
+        new = [tp for tp in await self._partitions(producer) if tp not in assigned]
+        if not new:
+            return
+        # assign() forgets positions: keep where every partition already read stands.
+        positions = {tp: await consumer.position(tp) for tp in assigned}
+        end = await consumer.end_offsets(new)  # before the search: nothing produced meanwhile is skipped
+        start_ms = int(self._day_start().timestamp() * 1000)
+        found = await consumer.offsets_for_times(dict.fromkeys(new, start_ms))
+        consumer.assign([*assigned, *new])
+        for tp, offset in positions.items():
+            consumer.seek(tp, offset)
+        for tp in new:
+            offset = found.get(tp)
+            consumer.seek(tp, offset.offset if offset is not None else end[tp])
+        log.info("reading %d new partition(s) of %s", len(new), self._settings.events_topic)
+
     async def _handle(self, record: ConsumerRecord, producer: AIOKafkaProducer, *, live: bool) -> None:
         try:
             if record.value is None:
                 raise EventError("not JSON: empty record")
             event = decode(record.value)
             change = self._hall.fold(event)
-        except (EventError, ScreenError) as exc:
+        except (EventError, DisplayError) as exc:
+            await self._dead_letter(record, producer, exc)
+            return
+        except Exception as exc:  # a bug met by one event: it must not stop the stream (poison)
+            log.exception("folding %s[%s]@%s failed", record.topic, record.partition, record.offset)
             await self._dead_letter(record, producer, exc)
             return
         self._metrics.events_processed.labels(event.type.value).inc()
@@ -193,8 +238,9 @@ class EventConsumer:
             self._hub.publish(event.branchid, change)
         lag = (self._hall.clock() - event.time).total_seconds()
         self._metrics.event_lag.observe(max(lag, 0.0))
-        if change.call is not None:
-            key = change.message["audio_url"].rsplit("/", 1)[-1].removesuffix(".wav")
+        audio_url = change.message.get("audio_url")
+        if isinstance(audio_url, str):
+            key = audio_url.rsplit("/", 1)[-1].removesuffix(".wav")
             task = asyncio.create_task(self._hall.audio.prewarm(key))
             self._background.add(task)
             task.add_done_callback(self._background.discard)

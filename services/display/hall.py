@@ -7,15 +7,19 @@ is an input: ``clock`` returns an aware ``datetime``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from services.display import screen
 from services.display.audio import AudioStore
-from services.display.directory import Directory
+from services.display.directory import Directory, Presence
+from services.display.errors import AudioError
 from services.display.screen import BranchScreen, Change
 from services.events import CloudEvent
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -35,6 +39,17 @@ class Hall:
         """The branch's business day now, in its own time zone."""
         return self.clock().astimezone(self.directory.timezone(branch_id)).date()
 
+    async def exists(self, branch_id: str) -> bool | None:
+        """Whether ``branch_id`` is a real branch: True, False (ticketing says no), None (nobody can tell).
+
+        A branch with events folded today is real whatever ticketing says, so it keeps working
+        while ticketing is unreachable.
+        """
+        if branch_id in self.screens:
+            return True
+        presence = await self.directory.lookup(branch_id)
+        return None if presence is Presence.UNKNOWN else presence is Presence.KNOWN
+
     def fold(self, event: CloudEvent) -> Change | None:
         """Fold one event; raise ScreenError when its data cannot be shown."""
         branch = self.screens.get(event.branchid)
@@ -43,9 +58,18 @@ class Hall:
         tz = self.directory.timezone(event.branchid)
         change = screen.apply(branch, event, today=self.clock().astimezone(tz).date(), tz=tz)
         if change is not None and change.call is not None:
-            change.message["audio_url"] = self.audio.url(change.call.announcement)
-            change.message["call"]["audio_url"] = change.message["audio_url"]
+            url = self._audio_url(change.call.announcement)
+            if url is not None:
+                change.message["audio_url"] = change.message["call"]["audio_url"] = url
         return change
+
+    def _audio_url(self, text: str) -> str | None:
+        # The fold already applied the event: a text the synthesizer refuses loses its audio, not its call.
+        try:
+            return self.audio.url(text)
+        except AudioError as exc:
+            log.warning("announcement has no audio: %s", exc)
+            return None
 
     def new_days(self) -> list[str]:
         """Branches whose business day ended since their screens were last told (midnight rollover)."""
@@ -69,5 +93,7 @@ class Hall:
             for agency in snap["waiting"]["agencies"]:
                 agency["name"] = info.agencies.get(agency["agency_id"], agency["name"])
         for call in snap["calls"]:
-            call["audio_url"] = self.audio.url(call["announcement"])
+            url = self._audio_url(call["announcement"])
+            if url is not None:
+                call["audio_url"] = url
         return snap

@@ -15,8 +15,16 @@ output exceeds ``DISPLAY_CLIENT_BUFFER`` is slow or stuck and is dropped
 (its socket aborted) so that it never delays anyone else; it reconnects and
 resynchronises from a snapshot. A ``{"type": "heartbeat"}`` message every
 ``DISPLAY_PING_INTERVAL`` seconds lets a page notice a dead stream (protocol
-pings are invisible to browser code). Screens only listen: incoming messages are
+pings are invisible to browser code); every snapshot says that interval as
+``heartbeat_seconds``, and the page waits a little over two of them before it
+gives a silent stream up. Screens only listen: incoming messages are
 tiny (1 KiB cap), read and discarded, and a client that floods is closed.
+
+A handshake for a branch ticketing says does not exist is refused with 404
+(problem details) and leaves no state behind. While ticketing cannot tell, a
+branch is served (an empty hall until events come), but at most
+``MAX_UNVOUCHED`` such branches at once. A branch's stream and its
+``qms_display_connections`` series go away with its last screen.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -48,6 +57,9 @@ INBOUND_BURST = 10
 INBOUND_PER_SECOND = 1.0
 
 SnapshotFn = Callable[[str, str | None], dict[str, Any]]
+ExistsFn = Callable[[str], Awaitable[bool | None]]
+MAX_UNVOUCHED = 64
+"""Most branches nobody could vouch for (ticketing unreachable) with screens at once."""
 
 
 @dataclass
@@ -95,21 +107,35 @@ class Hub:
         metrics: DisplayMetrics,
         *,
         ready: Callable[[], bool],
+        exists: ExistsFn,
         buffer_limit: int,
+        heartbeat_seconds: int,
     ) -> None:
-        self._snapshot = snapshot
+        self._snapshot_of = snapshot
+        self._heartbeat = heartbeat_seconds
+        self._exists = exists
         self._metrics = metrics
         self._ready = ready
         self._limit = buffer_limit
         self._streams: dict[str, dict[str | None, _Stream]] = {}
+        self._unvouched: set[str] = set()  # streamed branches admitted while ticketing could not tell
+        # A handshake's verdict, for serve(); weak so that a handshake that fails leaves nothing behind.
+        self._verdicts: weakref.WeakKeyDictionary[ServerConnection, bool | None] = weakref.WeakKeyDictionary()
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse a handshake for a bad path or while the state is being rebuilt."""
+    async def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Refuse a handshake for a bad path, an unknown branch, or while the state is being rebuilt."""
         target = parse_target(request.path)
         if target is None:
             return problem_response(404, "Not Found", "use /ws/{branch_id} with an optional ?zone=")
         if not self._ready():
             return problem_response(503, "Service Unavailable", "the hall state is being rebuilt; retry")
+        branch_id = target[0]
+        exists = await self._exists(branch_id)
+        if exists is False:
+            return problem_response(404, "Not Found", f"there is no branch {branch_id!r}")
+        if exists is None and branch_id not in self._streams and len(self._unvouched) >= MAX_UNVOUCHED:
+            return problem_response(503, "Service Unavailable", "the branch directory is unavailable; retry")
+        self._verdicts[connection] = exists
         return None
 
     async def serve(self, connection: ServerConnection) -> None:
@@ -118,15 +144,23 @@ class Hub:
         if target is None:  # process_request refused it already
             return
         branch_id, zone = target
-        self.subscribe(connection, branch_id, zone)
+        self.subscribe(connection, branch_id, zone, vouched=self._verdicts.pop(connection, True) is not None)
         try:
             await self._discard_input(connection)
         finally:
             self.unsubscribe(connection, branch_id, zone)
 
-    def subscribe(self, connection: ServerConnection, branch_id: str, zone: str | None) -> None:
+    def _snapshot(self, branch_id: str, zone: str | None) -> dict[str, Any]:
+        # The page derives when a silent stream is dead from how often heartbeats come.
+        return {**self._snapshot_of(branch_id, zone), "heartbeat_seconds": self._heartbeat}
+
+    def subscribe(
+        self, connection: ServerConnection, branch_id: str, zone: str | None, *, vouched: bool = True
+    ) -> None:
         """Send the snapshot and join the stream, with no await in between (ordering)."""
         snap = self._snapshot(branch_id, zone)
+        if branch_id not in self._streams and not vouched:
+            self._unvouched.add(branch_id)
         streams = self._streams.setdefault(branch_id, {})
         stream = streams.get(zone)
         if stream is None:
@@ -145,8 +179,10 @@ class Hub:
             self._metrics.connections.labels(branch_id).dec()
             if not stream.clients:
                 del streams[zone]
-        if not streams:
-            self._streams.pop(branch_id, None)
+            if not streams:  # the branch's last screen left: drop its stream and its series
+                del self._streams[branch_id]
+                self._unvouched.discard(branch_id)
+                self._metrics.connections.remove(branch_id)
 
     def publish(self, branch_id: str, change: Change) -> None:
         """Send one change to every stream of the branch it concerns."""

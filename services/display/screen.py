@@ -18,16 +18,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, tzinfo
 from typing import Any
 
-from services.display.announce import announcement
+from services.display.announce import MAX_ANNOUNCEMENT, announcement
 from services.display.errors import ScreenError
 from services.events import CloudEvent, EventType
 
 RECENT_CALLS = 10
 """How many calls the screen keeps, newest first."""
+MAX_NUMBER = 16
+"""Longest ticket number as shown ("A012"; a prefix and a few digits)."""
+MAX_NAME = 100
+"""Longest counter, service or agency name."""
+MAX_ZONE = 64
+"""Longest zone (the websocket's ``?zone=`` takes 1-64 characters)."""
+MAX_ID = 128
+"""Longest id (ticket, counter, service, agency)."""
+_LIMITS = {
+    "number": MAX_NUMBER,
+    "zone": MAX_ZONE,
+    "counter_name": MAX_NAME,
+    "service_name": MAX_NAME,
+    "agency_name": MAX_NAME,
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -169,31 +185,34 @@ def event_date(event: CloudEvent, tz: tzinfo) -> date:
 
 
 def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -> Change | None:
-    """Fold one event into ``screen``; return what changed, or None."""
+    """Fold one event into ``screen``; return what changed, or None.
+
+    Everything is checked before anything changes: an event refused with
+    ScreenError leaves ``screen`` exactly as it was (its sequence too).
+    """
     if event.sequence <= screen.seq:
         return None
     day = event_date(event, tz)
     if day < today:
         screen.seq = event.sequence
         return None
+    fields = _fields(event)
     reset = screen.business_date is not None and day > screen.business_date
     if screen.business_date is None or reset:
         screen.clear_day(day)
     handler = _HANDLERS.get(event.type)
-    call = handler(screen, event) if handler is not None else None
+    call = handler(screen, event, fields) if handler is not None else None
     screen.seq = event.sequence
     if handler is None and not reset:
         return None
-    data = event.data
-    counter_id = _opt_str(data, "counter_id")
-    counter = screen.counters.get(counter_id) if counter_id else None
+    counter = screen.counters.get(fields.counter_id) if fields.counter_id else None
     message: dict[str, Any] = {
         "type": event.type.value,
         "seq": event.sequence,
-        "number": _opt_str(data, "number"),
-        "counter_id": counter_id,
-        "counter_name": counter.name if counter else _opt_str(data, "counter_name"),
-        "zone": _opt_str(data, "zone"),
+        "number": fields.number,
+        "counter_id": fields.counter_id,
+        "counter_name": counter.name if counter else fields.counter_name,
+        "zone": fields.zone,
         "counter": counter.to_json() if counter else None,
         "waiting": waiting_counts(screen),
         "counters_open": counters_open(screen),
@@ -202,7 +221,7 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
         message["announcement"] = call.announcement
         message["recall"] = call.recall
         message["call"] = call.to_json()
-    return Change(event.type.value, event.sequence, message["zone"], message, call, reset)
+    return Change(event.type.value, event.sequence, fields.zone, message, call, reset)
 
 
 def view_of(screen: BranchScreen, today: date) -> BranchScreen:
@@ -275,57 +294,113 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ScreenError(f"data.{key} must be a string")
+    limit = _LIMITS.get(key, MAX_ID)
+    if len(value) > limit:
+        raise ScreenError(f"data.{key} is longer than {limit} characters")
+    if _CONTROL.search(value):
+        raise ScreenError(f"data.{key} contains control characters")
     return value
 
 
-def _req_str(data: Mapping[str, Any], key: str) -> str:
-    value = _opt_str(data, key)
+@dataclass(frozen=True)
+class _Fields:
+    """The data fields the fold reads, all checked before the screen changes."""
+
+    ticket_id: str | None = None
+    number: str | None = None
+    counter_id: str | None = None
+    counter_name: str | None = None
+    zone: str | None = None
+    service_id: str | None = None
+    agency_id: str | None = None
+    service_name: str | None = None
+    agency_name: str | None = None
+    announcement: str | None = None
+
+
+_FIELD_NAMES = (
+    "ticket_id",
+    "number",
+    "counter_id",
+    "counter_name",
+    "zone",
+    "service_id",
+    "agency_id",
+    "service_name",
+    "agency_name",
+)
+_AT_COUNTER = ("ticket_id", "number", "counter_id")
+_REQUIRED: dict[EventType, tuple[str, ...]] = {
+    EventType.TICKET_ISSUED: ("ticket_id", "service_id", "agency_id"),
+    EventType.TICKET_CALLED: _AT_COUNTER,
+    EventType.TICKET_RECALLED: _AT_COUNTER,
+    EventType.TICKET_SERVING: _AT_COUNTER,
+    EventType.TICKET_COMPLETED: _AT_COUNTER,
+    EventType.TICKET_NO_SHOW: _AT_COUNTER,
+    EventType.TICKET_TRANSFERRED: ("ticket_id", "service_id", "agency_id"),
+    EventType.TICKET_CANCELLED: ("ticket_id",),
+    EventType.COUNTER_OPENED: ("counter_id",),
+    EventType.COUNTER_PAUSED: ("counter_id",),
+    EventType.COUNTER_CLOSED: ("counter_id",),
+}
+
+
+def _fields(event: CloudEvent) -> _Fields:
+    """Read and check every field the fold uses; raise ScreenError, change nothing."""
+    values = {key: _opt_str(event.data, key) for key in _FIELD_NAMES}
+    for key in _REQUIRED.get(event.type, ()):
+        if not values[key]:
+            raise ScreenError(f"data.{key} is required")
+    fields = _Fields(**values)
+    if event.type in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
+        place = fields.counter_name or _given(fields.counter_id)
+        spoken = announcement(_given(fields.number), place, recall=event.type is EventType.TICKET_RECALLED)
+        if len(spoken) > MAX_ANNOUNCEMENT:
+            raise ScreenError(f"the announcement would be longer than {MAX_ANNOUNCEMENT} characters")
+        fields = replace(fields, announcement=spoken)
+    return fields
+
+
+def _given(value: str | None) -> str:
+    # Only for fields _fields() already required: never raises for a checked event.
     if not value:
-        raise ScreenError(f"data.{key} is required")
+        raise ScreenError("a required field is missing")
     return value
 
 
-def _learn_names(screen: BranchScreen, data: Mapping[str, Any]) -> None:
-    service_id, agency_id = _opt_str(data, "service_id"), _opt_str(data, "agency_id")
-    service_name, agency_name = _opt_str(data, "service_name"), _opt_str(data, "agency_name")
-    if service_id and service_name:
-        screen.service_names[service_id] = service_name
-    if agency_id and agency_name:
-        screen.agency_names[agency_id] = agency_name
+def _learn_names(screen: BranchScreen, f: _Fields) -> None:
+    if f.service_id and f.service_name:
+        screen.service_names[f.service_id] = f.service_name
+    if f.agency_id and f.agency_name:
+        screen.agency_names[f.agency_id] = f.agency_name
 
 
-def _counter(screen: BranchScreen, data: Mapping[str, Any]) -> CounterView:
-    counter_id = _req_str(data, "counter_id")
-    name = _opt_str(data, "counter_name") or counter_id
-    zone = _opt_str(data, "zone")
+def _counter(screen: BranchScreen, f: _Fields) -> CounterView:
+    counter_id = _given(f.counter_id)
+    name = f.counter_name or counter_id
     view = screen.counters.get(counter_id)
     if view is None:
-        view = screen.counters[counter_id] = CounterView(counter_id, name, zone, status="open")
-    view.name, view.zone = name, zone if zone is not None else view.zone
+        view = screen.counters[counter_id] = CounterView(counter_id, name, f.zone, status="open")
+    view.name, view.zone = name, f.zone if f.zone is not None else view.zone
     return view
 
 
-def _on_issued(screen: BranchScreen, event: CloudEvent) -> Call | None:
-    data = event.data
-    service_id, agency_id = _req_str(data, "service_id"), _req_str(data, "agency_id")
-    _learn_names(screen, data)
-    screen.waiting[_req_str(data, "ticket_id")] = (service_id, agency_id)
+def _on_issued(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    _learn_names(screen, f)
+    screen.waiting[_given(f.ticket_id)] = (_given(f.service_id), _given(f.agency_id))
     return None
 
 
-def _on_called(screen: BranchScreen, event: CloudEvent) -> Call | None:
-    data = event.data
-    ticket_id, number = _req_str(data, "ticket_id"), _req_str(data, "number")
-    recall = event.type is EventType.TICKET_RECALLED
-    _learn_names(screen, data)
-    counter = _counter(screen, data)
+def _on_called(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    ticket_id, number = _given(f.ticket_id), _given(f.number)
+    _learn_names(screen, f)
+    counter = _counter(screen, f)
     for other in screen.counters.values():
         if other is not counter and other.ticket_id == ticket_id:
             other.number = other.ticket_id = other.ticket_status = None
     screen.waiting.pop(ticket_id, None)
     counter.number, counter.ticket_id, counter.ticket_status = number, ticket_id, "called"
-    counter.service_name = _opt_str(data, "service_name")
-    counter.agency_name = _opt_str(data, "agency_name")
+    counter.service_name, counter.agency_name = f.service_name, f.agency_name
     call = Call(
         seq=event.sequence,
         number=number,
@@ -334,44 +409,40 @@ def _on_called(screen: BranchScreen, event: CloudEvent) -> Call | None:
         zone=counter.zone,
         agency_name=counter.agency_name,
         time=event.time.isoformat(),
-        recall=recall,
-        announcement=announcement(number, counter.name, recall=recall),
+        recall=event.type is EventType.TICKET_RECALLED,
+        announcement=_given(f.announcement),
     )
     screen.calls.insert(0, call)
     del screen.calls[RECENT_CALLS:]
     return call
 
 
-def _on_ticket_at_counter(screen: BranchScreen, event: CloudEvent) -> Call | None:
-    data = event.data
-    ticket_id = _req_str(data, "ticket_id")
-    counter = _counter(screen, data)
+def _on_ticket_at_counter(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    ticket_id = _given(f.ticket_id)
+    counter = _counter(screen, f)
     if counter.ticket_id in (None, ticket_id):
-        counter.number, counter.ticket_id = _req_str(data, "number"), ticket_id
+        counter.number, counter.ticket_id = _given(f.number), ticket_id
         counter.ticket_status = _TICKET_STATUS[event.type]
     return None
 
 
-def _on_transferred(screen: BranchScreen, event: CloudEvent) -> Call | None:
-    data = event.data
-    ticket_id = _req_str(data, "ticket_id")
-    service_id, agency_id = _req_str(data, "service_id"), _req_str(data, "agency_id")
-    _learn_names(screen, data)
+def _on_transferred(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    ticket_id = _given(f.ticket_id)
+    _learn_names(screen, f)
     for counter in screen.counters.values():
         if counter.ticket_id == ticket_id:
             counter.ticket_status = "transferred"
-    screen.waiting[ticket_id] = (service_id, agency_id)
+    screen.waiting[ticket_id] = (_given(f.service_id), _given(f.agency_id))
     return None
 
 
-def _on_cancelled(screen: BranchScreen, event: CloudEvent) -> Call | None:
-    screen.waiting.pop(_req_str(event.data, "ticket_id"), None)
+def _on_cancelled(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    screen.waiting.pop(_given(f.ticket_id), None)
     return None
 
 
-def _on_counter(screen: BranchScreen, event: CloudEvent) -> Call | None:
-    data = event.data
-    counter = _counter(screen, data)
+def _on_counter(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    counter = _counter(screen, f)
     counter.status = _COUNTER_STATUS[event.type]
     if event.type is EventType.COUNTER_CLOSED:
         counter.number = counter.ticket_id = counter.ticket_status = None

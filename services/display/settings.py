@@ -33,6 +33,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     ping_interval_seconds: int = 20
     client_buffer_bytes: int = 256 * 1024
+    partition_check_seconds: int = 30
     log_format: str | None = None
 
     @classmethod
@@ -65,6 +66,9 @@ class Settings:
             allowed_origins=origins,
             ping_interval_seconds=_int(env, "DISPLAY_PING_INTERVAL", cls.ping_interval_seconds, 1, 3600),
             client_buffer_bytes=_int(env, "DISPLAY_CLIENT_BUFFER", cls.client_buffer_bytes, 4096, 1 << 26),
+            partition_check_seconds=_int(
+                env, "DISPLAY_PARTITION_CHECK", cls.partition_check_seconds, 1, 3600
+            ),
             log_format=log_format,
         )
 

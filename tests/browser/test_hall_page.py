@@ -172,3 +172,19 @@ async def test_screenshot_of_a_busy_hall(
         assert full_hd > 150  # the latest call: ~8 cm tall on a 55" screen, legible from 10 m
     finally:
         await runner.cleanup()
+
+
+async def test_a_long_heartbeat_interval_does_not_make_the_page_reconnect(
+    browser: Browser, feed: HallFeed, display: DisplayFactory
+) -> None:
+    await feed.busy_morning()
+    running = await display(ping_interval_seconds=60)
+    page = await browser.new_page()
+    await page.clock.install()
+    await page.goto(f"http://127.0.0.1:{running.port}/display/{feed.branch}?kiosk=1")
+    await page.wait_for_function("() => window.antrian && window.antrian.lastSeq > 0", timeout=15000)
+    assert await page.evaluate("() => window.antrian.staleMs") == (2 * 60 + 5) * 1000
+    await page.clock.run_for(90_000)  # longer than the old fixed 45 s, shorter than two heartbeats
+    assert await page.evaluate("() => window.antrian.resyncs") == 0
+    await page.clock.run_for(40_000)  # now the stream has been silent too long: a dead one is still noticed
+    assert await page.evaluate("() => window.antrian.resyncs") == 1

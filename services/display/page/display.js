@@ -12,12 +12,15 @@
   }
   var zone = param("zone");
   var kiosk = param("kiosk") === "1";
-  var STALE_MS = 45000; // the server sends a heartbeat at least every ~20 s
+  // A stream silent for a little over two heartbeats is dead; the snapshot says how often they come.
+  function staleAfter(heartbeatSeconds) { return (2 * heartbeatSeconds + 5) * 1000; }
+  var STALE_MS = staleAfter(20); // until the first snapshot tells
   var MAX_QUEUE = 6;
 
   var state = { snapshot: null, counters: {}, calls: [], waiting: null, counters_open: 0, timezone: "Asia/Makassar" };
   var api = (window.antrian = {
     connected: false, lastSeq: 0, resyncs: 0, messages: 0, spoken: [], soundEnabled: kiosk, state: state,
+    staleMs: STALE_MS,
   });
 
   var $ = function (id) { return document.getElementById(id); };
@@ -196,6 +199,10 @@
       $("hall-name").textContent = snap.hall.name;
       document.title = "Antrian · " + snap.hall.name;
     }
+    if (typeof snap.heartbeat_seconds === "number" && snap.heartbeat_seconds > 0) {
+      STALE_MS = staleAfter(snap.heartbeat_seconds);
+    }
+    api.staleMs = STALE_MS;
     api.lastSeq = snap.seq;
     renderAll();
     tick();

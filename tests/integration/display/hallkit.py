@@ -43,6 +43,7 @@ class HallFeed:
     topic: str
     branch: str = field(default_factory=unique_branch)
     seq: int = 0
+    partition: int | None = None  # None: the partition the branch key picks
 
     async def raw(self, value: bytes, key: str | None = None) -> None:
         """Produce arbitrary bytes (poison) under the branch key."""
@@ -59,7 +60,9 @@ class HallFeed:
             data={"branch_id": self.branch, **data},
             time=datetime.now(UTC),
         ).with_sequence(self.seq)
-        await self.producer.send_and_wait(self.topic, value=encode(event), key=self.branch.encode())
+        await self.producer.send_and_wait(
+            self.topic, value=encode(event), key=self.branch.encode(), partition=self.partition
+        )
         return self.seq
 
     async def counter(self, kind: EventType, number: int, zone: str = "lantai-1") -> int:

@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 
 from services.display.app import HALL
 from services.events import DLQ_REASON_HEADER, EventType
 from tests.integration.display.conftest import DisplayFactory
-from tests.integration.display.hallkit import HallFeed, Screen
+from tests.integration.display.hallkit import HallFeed, Screen, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -106,3 +107,80 @@ async def test_poison_events_go_to_the_dlq_and_the_stream_goes_on(
     hall = running.runner.app[HALL]
     assert hall.screens[feed.branch].seq == seq
     await screen.close()
+
+
+async def _dead_letters(bootstrap: str, topic: str, count: int) -> list[dict[str, bytes]]:
+    """The headers of the first ``count`` records on the DLQ topic."""
+    dlq = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+    await dlq.start()
+    found: list[dict[str, bytes]] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(found) < count:
+                for records in (await dlq.getmany(timeout_ms=500)).values():
+                    found.extend(dict(r.headers) for r in records)
+    finally:
+        await dlq.stop()
+    return found
+
+
+async def test_an_unspeakable_call_is_dead_lettered_and_screens_go_on(
+    feed: HallFeed, display: DisplayFactory, topics: tuple[str, str], kafka_bootstrap: str
+) -> None:
+    await feed.busy_morning()
+    running = await display()
+    screen = Screen(f"ws://127.0.0.1:{running.port}/ws/{feed.branch}")
+    await screen.open()
+    poison = await feed.ticket(EventType.TICKET_CALLED, "A003", 1, counter_name="L" * 400)
+    good = await feed.ticket(EventType.TICKET_CALLED, "A004", 2)
+    delta = await screen.next()
+    assert (delta["number"], delta["seq"], delta["counter_name"]) == ("A004", good, "Loket 2")
+    assert delta["prev_seq"] == poison - 1  # the poison changed nothing a screen sees
+    [headers] = await _dead_letters(kafka_bootstrap, topics[1], 1)
+    assert headers[DLQ_REASON_HEADER] == b"invalid_data"
+    assert b"counter_name" in headers["dlq-detail"]
+    # Snapshots still work, for a screen that is already there and for a new one.
+    fresh = Screen(f"ws://127.0.0.1:{running.port}/ws/{feed.branch}")
+    snap = await fresh.open()
+    assert snap["seq"] == good
+    assert [c["number"] for c in snap["calls"][:2]] == ["A004", "B001"]
+    later = await feed.ticket(EventType.TICKET_SERVING, "A004", 2)
+    assert (await screen.next())["seq"] == later
+    await fresh.close()
+    await screen.close()
+
+
+async def test_partitions_added_while_running_are_read_from_the_days_start(
+    feed: HallFeed, display: DisplayFactory, topics: tuple[str, str], kafka_bootstrap: str
+) -> None:
+    await feed.busy_morning()
+    running = await display(partition_check_seconds=5)  # first look 5 s after the rebuild
+    screen = Screen(f"ws://127.0.0.1:{running.port}/ws/{feed.branch}")
+    await screen.open()
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        await admin.create_partitions({topics[0]: NewPartitions(total_count=5)})
+    finally:
+        await admin.close()
+    # A producer that learns of the new partitions at once; straight away, before the display can
+    # have looked again, an event goes to one: the display must still read it.
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=0, metadata_max_age_ms=200)
+    await producer.start()
+    try:
+        fresh = HallFeed(producer, topics[0], branch=feed.branch, seq=feed.seq, partition=4)
+        await wait_for(lambda: _knows(producer, topics[0], 5), within=20)
+        early = await fresh.ticket(EventType.TICKET_CALLED, "A003", 1)
+        delta = await screen.until(lambda m: m["seq"] >= early, within=20)
+        assert (delta["number"], delta["seq"]) == ("A003", early)
+        fresh.partition = 3
+        later = await fresh.ticket(EventType.TICKET_CALLED, "A004", 2)
+        assert (await screen.next())["number"] == "A004"
+    finally:
+        await producer.stop()
+    assert running.runner.app[HALL].screens[feed.branch].seq == later
+    await screen.close()
+
+
+async def _knows(producer: AIOKafkaProducer, topic: str, partitions: int) -> bool:
+    return len(await producer.partitions_for(topic)) >= partitions

@@ -37,6 +37,7 @@ async def test_snapshot_then_deltas(feed: HallFeed, display: DisplayFactory) -> 
     assert [c["number"] for c in snap["calls"]] == ["B001", "A002", "A001"]
     assert snap["waiting"]["total"] == 5
     assert snap["hall"]["timezone"] == "Asia/Makassar"
+    assert snap["heartbeat_seconds"] == 5  # the page derives when a silent stream is dead from it
 
     seq = await feed.ticket(EventType.TICKET_CALLED, "A012", 3, zone="lantai-2")
     delta = await screen.next()

@@ -7,7 +7,7 @@ import pytest
 
 from services.display.audio import audio_id
 from services.display.consumer import dlq_reason, rebuild_start
-from services.display.errors import ScreenError, SettingsError
+from services.display.errors import AudioError, ScreenError, SettingsError
 from services.display.hub import parse_target, problem_response
 from services.display.settings import Settings
 from services.events import EventError, UnknownEventTypeError
@@ -114,3 +114,21 @@ def test_audio_ids_are_stable_and_short() -> None:
     assert audio_id("Nomor antrian A satu") == audio_id("Nomor antrian A satu")
     assert audio_id("a") != audio_id("b")
     assert len(audio_id("x")) == 24
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (AudioError("announcement longer than 300 characters"), "unprocessable"),
+        (RuntimeError("a bug met by one event"), "internal_error"),
+    ],
+)
+def test_any_failure_of_one_event_has_a_dlq_reason(exc: Exception, reason: str) -> None:
+    assert dlq_reason(exc) == reason
+
+
+def test_the_partition_check_interval_is_a_setting() -> None:
+    assert Settings.from_env({}).partition_check_seconds == 30
+    assert Settings.from_env({"DISPLAY_PARTITION_CHECK": "5"}).partition_check_seconds == 5
+    with pytest.raises(SettingsError, match="DISPLAY_PARTITION_CHECK"):
+        Settings.from_env({"DISPLAY_PARTITION_CHECK": "0"})

@@ -1,6 +1,7 @@
 """The screen fold: calls, counters, waiting counts, duplicates, gaps, replays, rollover."""
 
 import ast
+import copy
 import itertools
 import pathlib
 import random
@@ -312,3 +313,66 @@ def test_core_modules_import_no_io(module: str) -> None:
         not name.startswith("services.") or name.startswith(("services.display.", "services.events"))
         for name in imported
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("counter_name", "L" * 400),
+        ("counter_name", "Loket " + "7" * 60),  # short, but spoken digit by digit it runs past 300
+        ("zone", "z" * 65),
+        ("agency_name", "x" * 101),
+        ("ticket_id", "t" * 129),
+        ("counter_name", "Loket\n1"),
+    ],
+)
+def test_over_long_or_invalid_fields_are_refused(field: str, value: str) -> None:
+    hall = Hall()
+    bad = hall.ticket(EventType.TICKET_CALLED, "A001", "1", **{field: value})
+    with pytest.raises(ScreenError, match=r"data\.|announcement"):
+        apply(BranchScreen("bjb"), bad, today=TODAY, tz=TZ)
+
+
+def test_an_over_long_ticket_number_is_refused() -> None:
+    bad = Hall().ticket(EventType.TICKET_CALLED, "A" + "0" * 40, "1")
+    with pytest.raises(ScreenError, match="number"):
+        apply(BranchScreen("bjb"), bad, today=TODAY, tz=TZ)
+
+
+def _refused_without_a_trace(screen: BranchScreen, event: CloudEvent, match: str) -> None:
+    before = copy.deepcopy(screen)
+    with pytest.raises(ScreenError, match=match):
+        apply(screen, event, today=TODAY, tz=TZ)
+    assert screen == before
+
+
+def test_a_malformed_event_of_the_next_day_does_not_empty_the_screen() -> None:
+    hall = _busy_hall()
+    screen = _fold(hall.events)
+    tomorrow = Hall(day=TODAY + timedelta(days=1))
+    tomorrow.seq = hall.seq
+    _refused_without_a_trace(
+        screen, tomorrow.ticket(EventType.TICKET_ISSUED, "A001", agency_id=None), "agency_id"
+    )
+    assert snapshot(screen, today=TODAY)["waiting"]["total"] == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "number", "extra", "match"),
+    [
+        (EventType.TICKET_SERVING, "", {}, "number"),  # at a counter the screen has not seen yet
+        (EventType.TICKET_SERVING, "A" * 17, {}, "number"),
+        (EventType.TICKET_NO_SHOW, "A003", {"zone": "z" * 65}, "zone"),
+        (EventType.TICKET_CALLED, "A003", {"counter_name": "L" * 101}, "counter_name"),
+        (EventType.TICKET_CALLED, "A003", {"counter_name": "Loket " + "7" * 60}, "announcement"),
+        (EventType.TICKET_TRANSFERRED, "A003", {"service_name": 12}, "service_name"),
+        (EventType.TICKET_CALLED, "A003", {"agency_name": "x" * 101}, "agency_name"),
+    ],
+)
+def test_a_bad_field_after_good_events_leaves_the_state_unchanged(
+    kind: EventType, number: str, extra: dict[str, Any], match: str
+) -> None:
+    hall = _busy_hall()
+    screen = _fold(hall.events)
+    _refused_without_a_trace(screen, hall.ticket(kind, number, "5", **extra), match)
+    assert screen.seq == hall.seq - 1

@@ -156,8 +156,10 @@ class EventConsumer:
         tps = await self._partitions(producer)
         consumer.assign(tps)
         start = self._day_start()
-        found = await consumer.offsets_for_times({tp: int(start.timestamp() * 1000) for tp in tps})
+        # The ends first: a partition with nothing since the day start is read from
+        # this end, so an event produced while the time search runs is not skipped.
         end = await consumer.end_offsets(tps)
+        found = await consumer.offsets_for_times({tp: int(start.timestamp() * 1000) for tp in tps})
         for tp in tps:
             offset = found.get(tp)
             consumer.seek(tp, offset.offset if offset is not None else end[tp])

@@ -26,6 +26,7 @@ import pytest_asyncio
 import websockets
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from websockets.exceptions import InvalidStatus
 from websockets.frames import CloseCode
 
 from bench.simulate import Summary, simulate_day
@@ -162,13 +163,25 @@ async def _start_others(
 async def _connect_screen(
     held: contextlib.AsyncExitStack, port: int, branch: str, failed: dict[str, str]
 ) -> None:
-    """Hold a hall screen's websocket open for the module; note a failure against display."""
-    try:
-        screen = await held.enter_async_context(websockets.connect(f"ws://127.0.0.1:{port}/ws/{branch}"))
-        first = json.loads(await asyncio.wait_for(screen.recv(), 10))
-    except (OSError, TimeoutError, websockets.WebSocketException) as exc:
-        failed["display"] = f"a screen could not connect to /ws/{branch}: {exc!r}"
-        return
+    """Hold a hall screen's websocket open for the module; note a failure against display.
+
+    The simulated branch is not in ticketing's directory: display serves it once
+    it has folded the branch's events, and refuses it (404) until then.
+    """
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        try:
+            screen = await held.enter_async_context(websockets.connect(f"ws://127.0.0.1:{port}/ws/{branch}"))
+            first = json.loads(await asyncio.wait_for(screen.recv(), 10))
+            break
+        except InvalidStatus as exc:
+            if exc.response.status_code != 404 or asyncio.get_running_loop().time() > deadline:
+                failed["display"] = f"a screen could not connect to /ws/{branch}: {exc!r}"
+                return
+            await asyncio.sleep(0.5)
+        except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+            failed["display"] = f"a screen could not connect to /ws/{branch}: {exc!r}"
+            return
     if first.get("type") != "snapshot":
         failed["display"] = f"the first screen message is not a snapshot: {first!r}"
         return
@@ -219,8 +232,6 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             )
             prometheus, base = await start_prometheus(session, ports, logs)
             processes.append(prometheus)
-            if "display" in ports:  # a hall screen, so that the connection gauges have a branch
-                await _connect_screen(held, ports["display"], branch, failed)
             now = datetime.now(UTC)
             hours = _day_hours(now)
             day = await simulate_day(
@@ -235,6 +246,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
                 return (await scalar(session, base, processed) or 0) >= day.events
 
             await eventually(counted, within=45, what=f"Prometheus sees {day.events} events processed")
+            if "display" in ports:  # a hall screen, so that the connection gauges have a branch
+                await _connect_screen(held, ports["display"], branch, failed)
             samples = f'min(count_over_time(qms_tickets_issued_total{{branch="{branch}"}}[1m]))'
 
             async def rated() -> bool:

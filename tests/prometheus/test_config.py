@@ -30,14 +30,14 @@ GRAFANA = ROOT / "deploy" / "grafana"
 
 _HISTOGRAMS = {
     "qms_wait_seconds", "qms_walk_seconds", "qms_service_seconds", "qms_wait_estimate_error_seconds",
-    "qms_event_lag_seconds", "qms_http_request_duration_seconds",
+    "qms_event_lag_seconds", "qms_http_request_duration_seconds", "qms_display_event_lag_seconds",
 }  # fmt: skip
 _OTHERS = {
     "qms_tickets_issued_total", "qms_tickets_called_total", "qms_tickets_recalled_total",
     "qms_tickets_completed_total", "qms_tickets_no_show_total", "qms_tickets_transferred_total",
     "qms_tickets_cancelled_total", "qms_counter_idle_seconds_total", "qms_events_processed_total",
     "qms_events_dead_lettered_total", "qms_outbox_published_total", "qms_outbox_publish_errors_total",
-    "qms_housekeeping_errors_total", "qms_day_closed_tickets_total",
+    "qms_housekeeping_errors_total", "qms_day_closed_tickets_total", "qms_display_events_dead_lettered_total",
     "qms_display_messages_sent_total", "qms_display_clients_dropped_total", "qms_queue_waiting",
     "qms_counters_open", "qms_oldest_waiting_seconds", "qms_consumer_lag", "qms_ikm_score",
     "qms_ikm_responses", "qms_outbox_backlog", "qms_display_connections", "qms_display_consumer_lag",

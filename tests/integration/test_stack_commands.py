@@ -6,10 +6,14 @@ and ports) so the suite's shared broker and database are never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
 import shutil
 import socket
 import subprocess
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -108,3 +112,39 @@ def test_up_is_idempotent_a_taken_port_is_named_and_down_stops_exactly_ours(stac
     assert not [name for name, pid in started.items() if process_running(pid)]
     assert stack.pids() == {}
     assert stack.run("down").returncode == 0  # a second down is harmless
+
+
+def _in_a_terminal(stack: LocalStack, command: str, until: bytes, within: float) -> tuple[int, int, bytes]:
+    """Start ``stack.sh command`` on a pseudo-terminal; return (pid, fd, output) once ``until`` shows."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become stack.sh, as a user's shell would start it
+        os.execve("/bin/bash", ["bash", str(STACK), command], stack.env)
+    output = b""
+    deadline = time.monotonic() + within
+    while until not in output:
+        assert time.monotonic() < deadline, output.decode(errors="replace")[-2000:]
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                output += os.read(fd, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+    return pid, fd, output
+
+
+def test_ctrl_c_in_make_run_stops_everything_it_started(stack: LocalStack) -> None:
+    pid, fd, output = _in_a_terminal(stack, "run", b"Ctrl-C stops everything", within=180)
+    started = stack.pids()
+    assert set(started) == {"postgres", "kafka", *SERVICES}, output.decode(errors="replace")[-2000:]
+    os.write(fd, b"\x03")  # what the terminal sends for Ctrl-C: SIGINT to the foreground group
+    deadline = time.monotonic() + 90
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        assert time.monotonic() < deadline, "make run did not stop after Ctrl-C"
+        with contextlib.suppress(OSError):
+            select.select([fd], [], [], 0.5) and os.read(fd, 65536)
+    os.close(fd)
+    assert not [name for name, pid in started.items() if process_running(pid)]
+    # Nor the log follower: no process of ours still reads this stack's logs.
+    logs = str(stack.run_dir / "logs")
+    followers = subprocess.run(["pgrep", "-f", logs], capture_output=True, text=True, check=False)
+    assert followers.stdout.strip() == ""

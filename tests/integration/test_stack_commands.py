@@ -148,3 +148,23 @@ def test_ctrl_c_in_make_run_stops_everything_it_started(stack: LocalStack) -> No
     logs = str(stack.run_dir / "logs")
     followers = subprocess.run(["pgrep", "-f", logs], capture_output=True, text=True, check=False)
     assert followers.stdout.strip() == ""
+
+
+def test_a_pid_file_naming_someone_elses_process_is_not_ours(tmp_path: Path) -> None:
+    # After a crash or a reboot a recorded pid may belong to another program now.
+    stranger = subprocess.Popen(["sleep", "120"])
+    try:
+        stack = LocalStack(tmp_path / "run")
+        (stack.run_dir / "pids").mkdir(parents=True)
+        for name in ("kafka", "ticketing", "postgres"):
+            (stack.run_dir / "pids" / f"{name}.pid").write_text(f"{stranger.pid}\n")
+        status = stack.run("status")
+        assert "kafka: stopped" in status.stdout
+        assert "ticketing: stopped" in status.stdout
+        assert stack.run("kafka-down").returncode == 0
+        assert stack.run("down").returncode == 0
+        assert stranger.poll() is None  # not signalled
+        assert stack.pids() == {}  # the stale files are gone
+    finally:
+        stranger.kill()
+        stranger.wait()

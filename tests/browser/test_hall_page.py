@@ -102,6 +102,36 @@ async def test_calls_are_announced_one_after_another(
     assert recall["text"].startswith("Panggilan ulang, nomor antrian A satu")
 
 
+async def test_a_burst_of_calls_is_spoken_in_full_and_in_order(
+    browser: Browser, feed: HallFeed, display: DisplayFactory
+) -> None:
+    running = await display()
+    page = await _open(browser, f"http://127.0.0.1:{running.port}/display/{feed.branch}?kiosk=1")
+    for n in range(1, 13):  # the whole hall calls within a second
+        await feed.ticket(EventType.TICKET_CALLED, f"A{n:03d}", 1 + n % 3)
+    await page.wait_for_function(
+        "() => document.getElementById('banner-number').textContent === 'A012'", timeout=10000
+    )
+    heard = await page.evaluate(
+        "() => window.antrian.spoken.map((s) => s.text).concat(window.antrian.pending())"
+    )
+    assert len(heard) == 12  # none dropped
+    ones = [
+        "satu",
+        "dua",
+        "tiga",
+        "empat",
+        "lima",
+        "enam",
+        "tujuh",
+        "delapan",
+        "sembilan",
+        "sepuluh",
+        "sebelas",
+    ]
+    assert [text.split(",")[0] for text in heard] == [f"Nomor antrian A {w}" for w in [*ones, "dua belas"]]
+
+
 async def test_screenshot_of_a_busy_hall(
     browser: Browser, feed: HallFeed, display: DisplayFactory, tmp_path: Path
 ) -> None:

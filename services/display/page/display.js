@@ -15,12 +15,17 @@
   // A stream silent for a little over two heartbeats is dead; the snapshot says how often they come.
   function staleAfter(heartbeatSeconds) { return (2 * heartbeatSeconds + 5) * 1000; }
   var STALE_MS = staleAfter(20); // until the first snapshot tells
-  var MAX_QUEUE = 6;
+  // Every call is spoken, in order, even when the whole hall calls at once; only a call
+  // that has waited three minutes (its citizen has long read the screen) is skipped, and
+  // while several wait the chime is left out so the voice catches up.
+  var MAX_QUEUE = 40;
+  var MAX_AGE_MS = 180000;
 
   var state = { snapshot: null, counters: {}, calls: [], waiting: null, counters_open: 0, timezone: "Asia/Makassar" };
   var api = (window.antrian = {
     connected: false, lastSeq: 0, resyncs: 0, messages: 0, spoken: [], soundEnabled: kiosk, state: state,
     staleMs: STALE_MS,
+    pending: function () { return queue.map(function (c) { return c.announcement; }); },
   });
 
   var $ = function (id) { return document.getElementById(id); };
@@ -352,11 +357,13 @@
   }
 
   function pump() {
+    while (queue.length && Date.now() - queue[0].queuedAt > MAX_AGE_MS) queue.shift();
     if (speaking || !queue.length) return;
     speaking = true;
     var call = queue.shift();
+    var ring = queue.length >= 2 ? Promise.resolve() : chime();
     api.spoken.push({ text: call.announcement, at: Date.now(), mode: indonesianVoice() ? "speech" : "audio" });
-    chime().then(function () { return speak(call); }).then(function () {
+    ring.then(function () { return speak(call); }).then(function () {
       speaking = false;
       setTimeout(pump, 400);
     });
@@ -364,7 +371,8 @@
 
   function announce(call) {
     if (!api.soundEnabled || !call.announcement) return;
-    if (queue.length >= MAX_QUEUE) queue.shift(); // a long backlog helps nobody; keep the newest
+    if (queue.length >= MAX_QUEUE) queue.shift();
+    call.queuedAt = Date.now();
     queue.push(call);
     pump();
   }

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.integration.conftest import start_stack
 from tests.integration.display.conftest import display, feed, producer, topics
 
-__all__ = ["browser", "display", "feed", "producer", "topics"]
+__all__ = ["browser", "display", "feed", "producer", "start_stack", "topics"]
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -1,0 +1,71 @@
+"""From the counter's click to the hall TV: ticketing, its outbox relay, Kafka, display, the page.
+
+Both services run as their own processes on the real broker and database; the
+clock starts just before the counter's ``call-next`` request and stops when
+headless Chromium shows the number in the banner.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser
+
+from tests.conftest import unique_name
+from tests.integration.conftest import StackStarter
+from tests.integration.test_end_to_end import HALL
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(150)]
+
+
+async def test_the_screen_shows_a_call_within_a_second_of_the_counters_action(
+    browser: Browser, start_stack: StackStarter, tmp_path: Path
+) -> None:
+    branch = unique_name("c2s").replace("_", "-")
+    hall = tmp_path / "hall.yaml"
+    hall.write_text(HALL.format(branch=branch), encoding="utf-8")
+    stack = await start_stack(hall, services=("ticketing", "display"))
+    counter = f"{branch}-loket-03"
+    async with aiohttp.ClientSession() as http:
+        login = await http.post(
+            stack.url("ticketing", "/api/v1/auth/login"),
+            json={"username": "admin", "password": stack.admin_password},
+        )
+        auth = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        assert (await http.post(stack.url("ticketing", f"/api/v1/counters/{counter}/open"), headers=auth)).ok
+        numbers = []
+        for _ in range(3):
+            issued = await http.post(
+                stack.url("ticketing", f"/api/v1/branches/{branch}/tickets"),
+                json={"service_id": f"{branch}-ktp"},
+            )
+            numbers.append((await issued.json())["number"])
+
+        page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+        await page.goto(stack.url("display", f"/display/{branch}?kiosk=1"))
+        await page.wait_for_function("() => window.antrian && window.antrian.connected", timeout=15000)
+
+        took = []
+        for number in numbers:
+            started = time.perf_counter()
+            called = await http.post(
+                stack.url("ticketing", f"/api/v1/counters/{counter}/call-next"), headers=auth
+            )
+            assert called.status == 200, await called.text()
+            await page.wait_for_function(
+                f"() => document.getElementById('banner-number').textContent === '{number}'",
+                timeout=5000,
+                polling=20,
+            )
+            took.append(time.perf_counter() - started)
+            assert await page.text_content("#banner-counter") == "Loket 3"
+            for action in ("start", "complete"):
+                assert (
+                    await http.post(
+                        stack.url("ticketing", f"/api/v1/counters/{counter}/{action}"), headers=auth
+                    )
+                ).ok
+    assert max(took) < 1.0, f"counter → screen took {', '.join(f'{t:.3f}s' for t in took)}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -84,8 +84,9 @@ async def call_next(
             CounterStatus(counter["status"]), has_active_ticket=counter["active_ticket_id"] is not None
         )
         services = list(counter["service_ids"])
+        today = business_date(now, parse_zone(counter["timezone"]))
         if ticket_id is None:
-            chosen = await _head(conn, counter, services, now)
+            chosen = await _head(conn, counter, services, today)
             if chosen is None:
                 return None
         else:
@@ -93,7 +94,6 @@ async def call_next(
         row = await fetch_ticket(conn, chosen, lock=True)
         if row["service_id"] not in services:
             raise Conflict(f"counter {counter_id!r} does not serve {row['service_id']!r}")
-        today = business_date(now, parse_zone(counter["timezone"]))
         if row["business_date"] != today:  # only an admin's pick can reach another day's ticket
             raise Conflict(
                 f"ticket {row['number']} belongs to business day {row['business_date']}, not today ({today})"
@@ -123,9 +123,8 @@ async def call_next(
 
 
 async def _head(
-    conn: asyncpg.Connection, counter: asyncpg.Record, services: list[str], now: datetime
+    conn: asyncpg.Connection, counter: asyncpg.Record, services: list[str], day: date
 ) -> uuid.UUID | None:
-    day = business_date(now, parse_zone(counter["timezone"]))
     for want_priority in class_order(counter["priority_streak"], counter["max_priority_streak"]):
         found = await conn.fetchval(_HEAD, services, want_priority, day)
         if found is not None:

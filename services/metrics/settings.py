@@ -79,14 +79,19 @@ def _non_empty(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, what: str) -> int:
+    """The integer in ``name``, or ``default`` when unset; ``what`` describes it in the error."""
     raw = env.get(name)
     if raw is None:
         return default
     try:
-        port = int(raw)
+        return int(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer port, got {raw!r}") from exc
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    port = _int(env, name, default, "an integer port")
     if not 0 <= port <= 65535:
         raise SettingsError(f"{name} must be between 0 and 65535, got {port}")
     return port
@@ -97,13 +102,7 @@ MIN_RETENTION_DAYS = 8  # Kafka keeps an event 7 days by default; a mark must ou
 
 def _retention_days(env: Mapping[str, str], default: int) -> int:
     name = "METRICS_PROCESSED_RETENTION_DAYS"
-    raw = env.get(name)
-    if raw is None:
-        return default
-    try:
-        days = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a whole number of days, got {raw!r}") from exc
+    days = _int(env, name, default, "a whole number of days")
     if days < MIN_RETENTION_DAYS:
         raise SettingsError(
             f"{name} must be at least {MIN_RETENTION_DAYS} days (longer than Kafka keeps events), got {days}"

@@ -75,6 +75,22 @@ async def _caught_up(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int])
     return True
 
 
+async def _seek_to(
+    consumer: AIOKafkaConsumer, tps: list[TopicPartition], start: datetime
+) -> dict[TopicPartition, int]:
+    """Seek the assigned ``tps`` to their first record at or after ``start``; return their end offsets.
+
+    The ends are read first: a partition with nothing since ``start`` is read from
+    that end, so an event produced while the time search runs is not skipped.
+    """
+    end: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+    found = await consumer.offsets_for_times(dict.fromkeys(tps, int(start.timestamp() * 1000)))
+    for tp in tps:
+        offset = found.get(tp)
+        consumer.seek(tp, offset.offset if offset is not None else end[tp])
+    return end
+
+
 class EventConsumer:
     """Rebuilds the hall from today's events, then feeds live changes to the hub."""
 
@@ -156,13 +172,7 @@ class EventConsumer:
         tps = await self._partitions(producer)
         consumer.assign(tps)
         start = self._day_start()
-        # The ends first: a partition with nothing since the day start is read from
-        # this end, so an event produced while the time search runs is not skipped.
-        end = await consumer.end_offsets(tps)
-        found = await consumer.offsets_for_times({tp: int(start.timestamp() * 1000) for tp in tps})
-        for tp in tps:
-            offset = found.get(tp)
-            consumer.seek(tp, offset.offset if offset is not None else end[tp])
+        end = await _seek_to(consumer, tps, start)
         rebuilt = self._hall.ready
         while not await _caught_up(consumer, end):
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
@@ -207,15 +217,10 @@ class EventConsumer:
             return
         # assign() forgets positions: keep where every partition already read stands.
         positions = {tp: await consumer.position(tp) for tp in assigned}
-        end = await consumer.end_offsets(new)  # before the search: nothing produced meanwhile is skipped
-        start_ms = int(self._day_start().timestamp() * 1000)
-        found = await consumer.offsets_for_times(dict.fromkeys(new, start_ms))
         consumer.assign([*assigned, *new])
         for tp, offset in positions.items():
             consumer.seek(tp, offset)
-        for tp in new:
-            offset = found.get(tp)
-            consumer.seek(tp, offset.offset if offset is not None else end[tp])
+        await _seek_to(consumer, new, self._day_start())
         log.info("reading %d new partition(s) of %s", len(new), self._settings.events_topic)
 
     async def _handle(self, record: ConsumerRecord, producer: AIOKafkaProducer, *, live: bool) -> None:

@@ -16,6 +16,7 @@ local midnight needs no job); events of an earlier day are skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -318,17 +319,9 @@ class _Fields:
     announcement: str | None = None
 
 
-_FIELD_NAMES = (
-    "ticket_id",
-    "number",
-    "counter_id",
-    "counter_name",
-    "zone",
-    "service_id",
-    "agency_id",
-    "service_name",
-    "agency_name",
-)
+_FIELD_NAMES = tuple(
+    f.name for f in dataclasses.fields(_Fields) if f.name != "announcement"
+)  # read from data
 _AT_COUNTER = ("ticket_id", "number", "counter_id")
 _REQUIRED: dict[EventType, tuple[str, ...]] = {
     EventType.TICKET_ISSUED: ("ticket_id", "service_id", "agency_id"),

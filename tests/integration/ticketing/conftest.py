@@ -162,6 +162,27 @@ def settings_for(database_url: str, schema: str, **overrides: Any) -> Settings:
     return Settings(**{**base, **overrides})
 
 
+async def admin_auth(client: TestClient[Any, Any]) -> dict[str, str]:
+    """The Authorization header of the first admin, logged in through ``client``."""
+    login = await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert login.status == 200, await login.text()
+    return {"Authorization": f"Bearer {(await login.json())['token']}"}
+
+
+async def issue_and_serve_half(
+    client: TestClient[Any, Any], branch: str, auth: dict[str, str], tickets: int
+) -> None:
+    """Issue ``tickets`` KTP-el tickets, then call, start and complete half of them at loket-1."""
+    counter = f"/api/v1/counters/{branch}-loket-1"
+    for _ in range(tickets):
+        resp = await client.post(f"/api/v1/branches/{branch}/tickets", json={"service_id": f"{branch}-ktp"})
+        assert resp.status == 201, await resp.text()
+    for _ in range(tickets // 2):
+        for action in ("call-next", "start", "complete"):
+            resp = await client.post(f"{counter}/{action}", headers=auth)
+            assert resp.status == 200, await resp.text()
+
+
 async def seed(database_url: str, schema: str, doc: dict[str, Any]) -> None:
     """Migrate ``schema`` if needed and seed a hall document into it."""
     conn = await db.connect(database_url, schema)

@@ -22,7 +22,14 @@ from services.events import CloudEvent, decode
 from services.ticketing.app import init_app
 from tests.conftest import SchemaFactory
 from tests.integration.private_kafka import PrivateKafka
-from tests.integration.ticketing.conftest import ADMIN_PASSWORD, hall_doc, new_branch_id, seed, settings_for
+from tests.integration.ticketing.conftest import (
+    admin_auth,
+    hall_doc,
+    issue_and_serve_half,
+    new_branch_id,
+    seed,
+    settings_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -57,18 +64,6 @@ async def _read_all_sequences(bootstrap: str, branch: str, total: int, within: f
     return got
 
 
-async def _day(client: TestClient[Any, Any], branch: str, auth: dict[str, str], tickets: int) -> None:
-    """Issue ``tickets``, then call, start and complete half of them at loket-1."""
-    counter = f"/api/v1/counters/{branch}-loket-1"
-    for _ in range(tickets):
-        resp = await client.post(f"/api/v1/branches/{branch}/tickets", json={"service_id": f"{branch}-ktp"})
-        assert resp.status == 201, await resp.text()
-    for _ in range(tickets // 2):
-        for action in ("call-next", "start", "complete"):
-            resp = await client.post(f"{counter}/{action}", headers=auth)
-            assert resp.status == 200, await resp.text()
-
-
 async def _kafka_status(client: TestClient[Any, Any]) -> str:
     ready = await client.get("/readyz")
     assert ready.status == 200  # ticketing stays ready: it keeps every event in PostgreSQL
@@ -87,20 +82,17 @@ async def test_broker_killed_and_restarted_under_a_running_service(
     client: TestClient[Any, Any] = TestClient(TestServer(init_app(settings)))
     await client.start_server()
     try:
-        login = await client.post(
-            "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
-        )
-        auth = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        auth = await admin_auth(client)
         assert (await client.post(f"/api/v1/counters/{branch}-loket-1/open", headers=auth)).status == 200
 
         # Morning, broker up: 1 opened + 10 issued + 3 × 5 served.
-        await _day(client, branch, auth, 10)
+        await issue_and_serve_half(client, branch, auth, 10)
         morning = await _read_all_sequences(broker.bootstrap, branch, 26, within=60)
         assert [e.sequence for e in morning] == list(range(1, 27))
 
         # The broker's process dies. Citizens and counters do not notice.
         await broker.kill()
-        await _day(client, branch, auth, 20)
+        await issue_and_serve_half(client, branch, auth, 20)
         async with asyncio.timeout(60):
             while await _kafka_status(client) != "down":  # noqa: ASYNC110 - the relay's state
                 await asyncio.sleep(0.5)

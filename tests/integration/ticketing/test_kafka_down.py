@@ -14,7 +14,14 @@ from services.events import CloudEvent
 from services.ticketing.app import init_app
 from services.ticketing.outbox import OutboxRelay
 from tests.conftest import SchemaFactory, TopicFactory
-from tests.integration.ticketing.conftest import ADMIN_PASSWORD, hall_doc, new_branch_id, seed, settings_for
+from tests.integration.ticketing.conftest import (
+    admin_auth,
+    hall_doc,
+    issue_and_serve_half,
+    new_branch_id,
+    seed,
+    settings_for,
+)
 from tests.integration.ticketing.kafka_read import read_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -33,22 +40,11 @@ async def run_phase(
     client: TestClient[Any, Any] = TestClient(TestServer(init_app(settings)))
     await client.start_server()
     try:
-        login = await client.post(
-            "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
-        )
-        auth = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        auth = await admin_auth(client)
         counter = f"/api/v1/counters/{branch}-loket-1"
         if (await (await client.get(counter)).json())["status"] != "open":
             assert (await client.post(f"{counter}/open", headers=auth)).status == 200
-        for _ in range(tickets):
-            resp = await client.post(
-                f"/api/v1/branches/{branch}/tickets", json={"service_id": f"{branch}-ktp"}
-            )
-            assert resp.status == 201, await resp.text()
-        for _ in range(tickets // 2):
-            assert (await client.post(f"{counter}/call-next", headers=auth)).status == 200
-            assert (await client.post(f"{counter}/start", headers=auth)).status == 200
-            assert (await client.post(f"{counter}/complete", headers=auth)).status == 200
+        await issue_and_serve_half(client, branch, auth, tickets)
         ready = await client.get("/readyz")
         assert ready.status == 200
         if before_close is not None:

@@ -35,6 +35,8 @@ from services.events import (
     DLQ_CONSUMER_HEADER,
     DLQ_REASON_HEADER,
     EventError,
+    InvalidDataError,
+    MalformedEventError,
     UnknownEventTypeError,
     decode,
 )
@@ -54,18 +56,18 @@ def rebuild_start(now: datetime, zones: tuple[str, ...]) -> datetime:
 
 
 def dlq_reason(exc: Exception) -> str:
-    """A short reason code for a rejected record."""
-    if isinstance(exc, ScreenError):
+    """A short reason code for a rejected record, by the exception's type."""
+    if isinstance(exc, ScreenError | InvalidDataError):
         return "invalid_data"
     if isinstance(exc, DisplayError):
         return "unprocessable"
-    if not isinstance(exc, EventError):
-        return "internal_error"
     if isinstance(exc, UnknownEventTypeError):
         return "unknown_type"
-    if str(exc).startswith(("not JSON", "an event must be")):
+    if isinstance(exc, MalformedEventError):
         return "malformed"
-    return "invalid_event"
+    if isinstance(exc, EventError):
+        return "invalid_event"
+    return "internal_error"
 
 
 async def _caught_up(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
@@ -226,7 +228,7 @@ class EventConsumer:
     async def _handle(self, record: ConsumerRecord, producer: AIOKafkaProducer, *, live: bool) -> None:
         try:
             if record.value is None:
-                raise EventError("not JSON: empty record")
+                raise MalformedEventError("not JSON: empty record")
             event = decode(record.value)
             change = self._hall.fold(event)
         except (EventError, DisplayError) as exc:

@@ -8,15 +8,15 @@ applied is a duplicate or a replay and is ignored, so feeding the same events
 twice changes nothing. A gap (a sequence that skips ahead) is applied: the
 log's order is the truth, and the screen cannot wait for what never comes.
 
-Only the branch's current business day is kept: ticket events carry
-``data.business_date``; counter events count for the local date of their
-``time``. An event for a later day empties the screen first (the rollover at
-local midnight needs no job); events of an earlier day are skipped.
+Only the branch's current business day is kept: every event's data carries
+its ``business_date``. An event for a later day empties the screen first
+(the rollover at local midnight needs no job); events of an earlier day are
+skipped. The data was parsed by its type's model when the event was decoded
+(``services.events``): the fold reads typed fields only.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,26 +25,10 @@ from typing import Any
 
 from services.display.announce import MAX_ANNOUNCEMENT, announcement
 from services.display.errors import ScreenError
-from services.events import CloudEvent, EventType
+from services.events import CloudEvent, CounterData, EventType, TicketCalled, TicketData, TicketRecalled
 
 RECENT_CALLS = 10
 """How many calls the screen keeps, newest first."""
-MAX_NUMBER = 16
-"""Longest ticket number as shown ("A012"; a prefix and a few digits)."""
-MAX_NAME = 100
-"""Longest counter, service or agency name."""
-MAX_ZONE = 64
-"""Longest zone (the websocket's ``?zone=`` takes 1-64 characters)."""
-MAX_ID = 128
-"""Longest id (ticket, counter, service, agency)."""
-_LIMITS = {
-    "number": MAX_NUMBER,
-    "zone": MAX_ZONE,
-    "counter_name": MAX_NAME,
-    "service_name": MAX_NAME,
-    "agency_name": MAX_NAME,
-}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -173,16 +157,8 @@ def parse_branch(obj: object) -> BranchInfo:
 
 
 def event_date(event: CloudEvent, tz: tzinfo) -> date:
-    """The business day an event belongs to."""
-    raw = event.data.get("business_date")
-    if raw is None:
-        return event.time.astimezone(tz).date()
-    if not isinstance(raw, str):
-        raise ScreenError("data.business_date must be a YYYY-MM-DD string")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise ScreenError(f"data.business_date is not a date: {raw!r}") from exc
+    """The business day an event belongs to (every event's data names it; ``tz`` is unused)."""
+    return event.data.business_date
 
 
 def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -> Change | None:
@@ -289,20 +265,6 @@ def _natural(text: str) -> list[Any]:
 _SPLIT = re.compile(r"(\d+)")
 
 
-def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ScreenError(f"data.{key} must be a string")
-    limit = _LIMITS.get(key, MAX_ID)
-    if len(value) > limit:
-        raise ScreenError(f"data.{key} is longer than {limit} characters")
-    if _CONTROL.search(value):
-        raise ScreenError(f"data.{key} contains control characters")
-    return value
-
-
 @dataclass(frozen=True)
 class _Fields:
     """The data fields the fold reads, all checked before the screen changes."""
@@ -319,35 +281,27 @@ class _Fields:
     announcement: str | None = None
 
 
-_FIELD_NAMES = tuple(
-    f.name for f in dataclasses.fields(_Fields) if f.name != "announcement"
-)  # read from data
-_AT_COUNTER = ("ticket_id", "number", "counter_id")
-_REQUIRED: dict[EventType, tuple[str, ...]] = {
-    EventType.TICKET_ISSUED: ("ticket_id", "service_id", "agency_id"),
-    EventType.TICKET_CALLED: _AT_COUNTER,
-    EventType.TICKET_RECALLED: _AT_COUNTER,
-    EventType.TICKET_SERVING: _AT_COUNTER,
-    EventType.TICKET_COMPLETED: _AT_COUNTER,
-    EventType.TICKET_NO_SHOW: _AT_COUNTER,
-    EventType.TICKET_TRANSFERRED: ("ticket_id", "service_id", "agency_id"),
-    EventType.TICKET_CANCELLED: ("ticket_id",),
-    EventType.COUNTER_OPENED: ("counter_id",),
-    EventType.COUNTER_PAUSED: ("counter_id",),
-    EventType.COUNTER_CLOSED: ("counter_id",),
-}
-
-
 def _fields(event: CloudEvent) -> _Fields:
-    """Read and check every field the fold uses; raise ScreenError, change nothing."""
-    values = {key: _opt_str(event.data, key) for key in _FIELD_NAMES}
-    for key in _REQUIRED.get(event.type, ()):
-        if not values[key]:
-            raise ScreenError(f"data.{key} is required")
-    fields = _Fields(**values)
-    if event.type in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED):
-        place = fields.counter_name or _given(fields.counter_id)
-        spoken = announcement(_given(fields.number), place, recall=event.type is EventType.TICKET_RECALLED)
+    """The typed fields the fold uses, and the announcement; raise ScreenError, change nothing."""
+    data = event.data
+    if isinstance(data, TicketData):
+        fields = _Fields(
+            ticket_id=data.ticket_id,
+            number=data.number,
+            counter_id=data.counter_id,
+            counter_name=data.counter_name,
+            zone=data.zone,
+            service_id=data.service_id,
+            agency_id=data.agency_id,
+            service_name=data.service_name,
+            agency_name=data.agency_name,
+        )
+    elif isinstance(data, CounterData):
+        fields = _Fields(counter_id=data.counter_id, counter_name=data.counter_name, zone=data.zone)
+    else:
+        fields = _Fields()
+    if isinstance(data, TicketCalled | TicketRecalled):
+        spoken = announcement(data.number, data.counter_name, recall=isinstance(data, TicketRecalled))
         if len(spoken) > MAX_ANNOUNCEMENT:
             raise ScreenError(f"the announcement would be longer than {MAX_ANNOUNCEMENT} characters")
         fields = replace(fields, announcement=spoken)
@@ -355,7 +309,7 @@ def _fields(event: CloudEvent) -> _Fields:
 
 
 def _given(value: str | None) -> str:
-    # Only for fields _fields() already required: never raises for a checked event.
+    # Only for fields the handler's data model requires: never raises for a decoded event.
     if not value:
         raise ScreenError("a required field is missing")
     return value

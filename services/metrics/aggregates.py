@@ -10,12 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 
-from services.events import CloudEvent, EventType
-from services.metrics import fields
+from services.events import (
+    CloudEvent,
+    CounterData,
+    CounterPaused,
+    EventType,
+    SurveySubmitted,
+    TicketCalled,
+    TicketCancelled,
+    TicketCompleted,
+    TicketData,
+    TicketIssued,
+    TicketNoShow,
+    TicketRecalled,
+    TicketServing,
+    TicketTransferred,
+)
 from services.metrics.errors import InvalidEventData
-from services.metrics.ikm import InvalidScores, validate_scores
 
 # Histogram buckets (seconds), fixed by the design: minutes, not milliseconds.
 WAIT_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0, 5400.0, 7200.0)
@@ -29,10 +42,6 @@ HISTOGRAM_BUCKETS: Mapping[str, tuple[float, ...]] = {
 }
 
 WAITING = "waiting"
-# Why a ticket was cancelled (data.reason of ticket.cancelled); events from before
-# the day close existed carry none and were the citizen's. Anything else is
-# exported as "other" so a label never grows without bound.
-CANCEL_REASONS = frozenset({"citizen", "day_closed"})
 Labels = tuple[tuple[str, str], ...]
 
 
@@ -121,46 +130,50 @@ class Effect:
 
 def counter_of(event: CloudEvent) -> str | None:
     """The counter whose state an event changes (None when it concerns no counter)."""
-    if event.type is EventType.TICKET_TRANSFERRED:
-        return fields.opt_str(event.data, "from_counter_id") or fields.opt_str(event.data, "counter_id")
-    if event.type in (EventType.TICKET_ISSUED, EventType.TICKET_CANCELLED, EventType.SURVEY_SUBMITTED):
+    data = event.data
+    if isinstance(data, TicketTransferred):
+        return data.from_counter_id or data.counter_id
+    if isinstance(data, TicketIssued | TicketCancelled):
         return None
-    return fields.opt_str(event.data, "counter_id")
+    return data.counter_id if isinstance(data, TicketData | CounterData) else None
 
 
 def ticket_of(event: CloudEvent) -> str | None:
     """The ticket an event concerns (None for counter events)."""
-    if event.type.is_ticket_event or event.type is EventType.SURVEY_SUBMITTED:
-        return fields.text(event.data, "ticket_id")
-    return None
+    data = event.data
+    return data.ticket_id if isinstance(data, TicketData | SurveySubmitted) else None
 
 
-def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | None, zone: tzinfo) -> Effect:
+def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | None) -> Effect:
     """The effect of ``event`` on the stored ``ticket`` and ``counter`` facts.
 
-    ``zone`` is the branch's time zone, used where the event carries no
-    business date. Raises :class:`InvalidEventData` for unusable data.
+    The business day and the branch's time zone come from the event's data.
     """
     processed = Increment("qms_events_processed_total", labels(type=event.type.value))
-    if event.type is EventType.SURVEY_SUBMITTED:
-        return replace(_survey(event, zone), increments=(processed,))
-    if event.type in (EventType.COUNTER_OPENED, EventType.COUNTER_PAUSED, EventType.COUNTER_CLOSED):
-        return Effect(counter=_counter_event(event, counter), increments=(processed,))
-    effect = _ticket_event(event, ticket or _new_ticket(event, zone), counter)
+    data = event.data
+    if isinstance(data, SurveySubmitted):
+        return replace(_survey(event, data), increments=(processed,))
+    if isinstance(data, CounterData):
+        return Effect(counter=_counter_event(event, data, counter), increments=(processed,))
+    if not isinstance(data, TicketData):
+        raise InvalidEventData(f"no rule for {event.type.value}")  # pragma: no cover
+    effect = _ticket_event(event, data, ticket or _new_ticket(event, data), counter)
     return replace(effect, increments=(*effect.increments, processed))
 
 
-def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | None) -> Effect:
-    data, at = event.data, event.time
+def _ticket_event(  # one case per ticket event type, as in the lifecycle table
+    event: CloudEvent, data: TicketData, ticket: TicketFact, counter: CounterFact | None
+) -> Effect:
+    at = event.time
     branch = event.branchid
     queue = labels(branch=branch, agency=ticket.agency_id, service=ticket.service_id)
     counter_id = counter_of(event)
     at_counter = labels(
         branch=branch, agency=ticket.agency_id, service=ticket.service_id, counter=counter_id or "none"
     )
-    match event.type:
-        case EventType.TICKET_ISSUED:
-            fresh = _new_ticket_fields(event, ticket)
+    match data:
+        case TicketIssued():
+            fresh = _new_ticket_fields(data, ticket)
             issued = labels(
                 branch=branch, agency=fresh.agency_id, service=fresh.service_id, channel=fresh.channel
             )
@@ -169,8 +182,8 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
                 queue_key=(branch, fresh.agency_id, fresh.service_id),
                 increments=(Increment("qms_tickets_issued_total", issued),),
             )
-        case EventType.TICKET_CALLED:
-            called_at = fields.time(data, "called_at", at)
+        case TicketCalled():
+            called_at = data.called_at
             observations: list[Observation] = []
             if ticket.first_called_at is None:
                 wait = _seconds(ticket.issued_at, called_at)
@@ -192,22 +205,22 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
                 increments=(Increment("qms_tickets_called_total", at_counter),),
                 observations=tuple(observations),
             )
-        case EventType.TICKET_RECALLED:
+        case TicketRecalled():
             return Effect(
                 ticket=replace(ticket, counter_id=counter_id or ticket.counter_id),
                 increments=(Increment("qms_tickets_recalled_total", at_counter),),
             )
-        case EventType.TICKET_SERVING:
-            serving_at = fields.time(data, "serving_at", at)
+        case TicketServing():
+            serving_at = data.serving_at
             walks = (
                 ()
                 if ticket.called_at is None
                 else (Observation("qms_walk_seconds", at_counter, _seconds(ticket.called_at, serving_at)),)
             )
             return Effect(ticket=replace(ticket, status="serving", serving_at=serving_at), observations=walks)
-        case EventType.TICKET_COMPLETED:
-            completed_at = fields.time(data, "completed_at", at)
-            started = fields.opt_time(data, "serving_at") or ticket.serving_at
+        case TicketCompleted():
+            completed_at = data.completed_at
+            started = data.serving_at or ticket.serving_at
             durations = (
                 ()
                 if started is None
@@ -220,16 +233,15 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
                 increments=(Increment("qms_tickets_completed_total", at_counter),),
                 observations=durations,
             )
-        case EventType.TICKET_NO_SHOW:
+        case TicketNoShow():
             return Effect(
                 ticket=replace(ticket, status="no_show", waiting_since=None),
                 counter=_free(counter, branch, counter_id, ticket.ticket_id, at),
                 increments=(Increment("qms_tickets_no_show_total", at_counter),),
             )
-        case EventType.TICKET_TRANSFERRED:
-            left_agency = fields.opt_str(data, "from_agency_id") or ticket.agency_id
-            left_service = fields.opt_str(data, "from_service_id") or ticket.service_id
-            agency, service = fields.text(data, "agency_id"), fields.text(data, "service_id")
+        case TicketTransferred():
+            left_agency, left_service = data.from_agency_id, data.from_service_id
+            agency, service = data.agency_id, data.service_id
             moved = replace(
                 ticket,
                 agency_id=agency,
@@ -245,13 +257,13 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
                 queue_key=(branch, agency, service),
                 increments=(Increment("qms_tickets_transferred_total", left),),
             )
-        case EventType.TICKET_CANCELLED:
+        case TicketCancelled():
             cancelled = labels(
                 branch=branch,
                 agency=ticket.agency_id,
                 service=ticket.service_id,
                 channel=ticket.channel,
-                reason=cancel_reason(data),
+                reason=data.reason,
             )
             return Effect(
                 ticket=replace(ticket, status="cancelled", waiting_since=None),
@@ -260,51 +272,42 @@ def _ticket_event(event: CloudEvent, ticket: TicketFact, counter: CounterFact | 
     raise InvalidEventData(f"not a ticket event: {event.type.value}")  # pragma: no cover
 
 
-def cancel_reason(data: Mapping[str, object]) -> str:
-    """The ``reason`` label of a cancellation."""
-    reason = fields.opt_str(data, "reason") or "citizen"
-    return reason if reason in CANCEL_REASONS else "other"
-
-
-def _new_ticket(event: CloudEvent, zone: tzinfo) -> TicketFact:
+def _new_ticket(event: CloudEvent, data: TicketData) -> TicketFact:
     """A ticket first seen through ``event`` (normally its ``ticket.issued``)."""
-    data = event.data
-    issued_at = fields.time(data, "issued_at", event.time)
-    business = fields.opt_date(data, "business_date") or issued_at.astimezone(zone).date()
+    issued = data if isinstance(data, TicketIssued) else None
     return TicketFact(
-        ticket_id=fields.text(data, "ticket_id"),
+        ticket_id=data.ticket_id,
         branch_id=event.branchid,
-        agency_id=fields.text(data, "agency_id"),
-        service_id=fields.text(data, "service_id"),
-        channel=fields.text(data, "channel"),
-        business_date=business,
-        issued_at=issued_at,
-        status=fields.opt_str(data, "status") or WAITING,
-        estimated_wait_seconds=fields.opt_int(data, "estimated_wait_seconds"),
-        target_wait_seconds=fields.opt_int(data, "target_wait_seconds"),
-        waiting_since=issued_at,
+        agency_id=data.agency_id,
+        service_id=data.service_id,
+        channel=data.channel,
+        business_date=data.business_date,
+        issued_at=data.issued_at,
+        status=data.status,
+        estimated_wait_seconds=issued.estimated_wait_seconds if issued else None,
+        target_wait_seconds=issued.target_wait_seconds if issued else None,
+        waiting_since=data.issued_at,
     )
 
 
-def _new_ticket_fields(event: CloudEvent, ticket: TicketFact) -> TicketFact:
-    data = event.data
+def _new_ticket_fields(data: TicketIssued, ticket: TicketFact) -> TicketFact:
     return replace(
         ticket,
         status=WAITING,
-        estimated_wait_seconds=fields.opt_int(data, "estimated_wait_seconds"),
-        target_wait_seconds=fields.opt_int(data, "target_wait_seconds"),
+        estimated_wait_seconds=data.estimated_wait_seconds,
+        target_wait_seconds=data.target_wait_seconds,
         waiting_since=ticket.issued_at,
     )
 
 
-def _counter_event(event: CloudEvent, counter: CounterFact | None) -> CounterFact:
+def _counter_event(event: CloudEvent, data: CounterData, counter: CounterFact | None) -> CounterFact:
     at = event.time
-    current = counter or CounterFact(event.branchid, fields.text(event.data, "counter_id"))
+    current = counter or CounterFact(event.branchid, data.counter_id)
     current = _stop_idle(current, at)
     if event.type is EventType.COUNTER_OPENED:
         idle_since = at if current.active_ticket_id is None else None
         return replace(current, status="open", idle_since=idle_since)
-    status = "paused" if event.type is EventType.COUNTER_PAUSED else "closed"
+    status = "paused" if isinstance(data, CounterPaused) else "closed"
     return replace(current, status=status)
 
 
@@ -337,22 +340,16 @@ def _free(
     return replace(current, active_ticket_id=None, idle_since=idle_since)
 
 
-def _survey(event: CloudEvent, zone: tzinfo) -> Effect:
-    data = event.data
-    try:
-        scores = validate_scores(data.get("scores"))
-    except InvalidScores as exc:
-        raise InvalidEventData(str(exc)) from exc
-    submitted_at = fields.time(data, "submitted_at", event.time)
+def _survey(event: CloudEvent, data: SurveySubmitted) -> Effect:
     survey = SurveyFact(
-        ticket_id=fields.text(data, "ticket_id"),
+        ticket_id=data.ticket_id,
         branch_id=event.branchid,
-        agency_id=fields.text(data, "agency_id"),
-        service_id=fields.text(data, "service_id"),
-        counter_id=fields.opt_str(data, "counter_id"),
-        submitted_at=submitted_at,
-        local_date=submitted_at.astimezone(zone).date(),
-        scores=scores,
+        agency_id=data.agency_id,
+        service_id=data.service_id,
+        counter_id=data.counter_id,
+        submitted_at=data.submitted_at,
+        local_date=data.business_date,
+        scores=data.scores,
     )
     return Effect(survey=survey)
 

@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -35,14 +34,14 @@ def utc_now() -> datetime:
 
 def init_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> web.Application:
     """Build the metrics application; resources open in ``cleanup_ctx`` when it starts."""
-    zones = BranchZones(None, settings.ticketing_url, settings.default_timezone)
+    zones = BranchZones(settings.default_timezone)
     process = build_registry(clock, zones.cached)
     app = web.Application(middlewares=[edge_middleware(process.http_duration)])
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock
     app[keys.ZONES] = zones
     app[keys.PROCESS_METRICS] = process
-    app.cleanup_ctx.extend([_database, _http_client, _kafka, _housekeeping])
+    app.cleanup_ctx.extend([_database, _kafka, _housekeeping])
     app.router.add_get("/healthz", api.healthz)
     app.router.add_get("/readyz", api.readyz)
     app.router.add_get("/metrics", api.metrics)
@@ -86,13 +85,6 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def _http_client(app: web.Application) -> AsyncIterator[None]:
-    async with aiohttp.ClientSession() as session:
-        app[keys.ZONES].session = session
-        yield
-        app[keys.ZONES].session = None
 
 
 async def _kafka(app: web.Application) -> AsyncIterator[None]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
 
 from services.events import CloudEvent
 from services.metrics.aggregates import (
@@ -100,7 +99,7 @@ class BatchResult:
 
 
 def fold_batch(
-    events: Sequence[tuple[CloudEvent, tzinfo]],
+    events: Sequence[CloudEvent],
     fresh: Collection[str],
     tickets: Mapping[str, TicketFact],
     counters: Mapping[tuple[str, str], CounterFact],
@@ -113,7 +112,7 @@ def fold_batch(
     """
     result = BatchResult()
     seen: set[str] = set()
-    for event, zone in events:
+    for event in events:
         key = event_key(event)
         if key not in fresh or key in seen:
             result.outcomes.append(Outcome(event, duplicate=True))
@@ -129,7 +128,7 @@ def fold_batch(
             ticket = None if ticket_id is None else result.tickets.get(ticket_id, tickets.get(ticket_id))
             where = (event.branchid, counter_id or "")
             counter = None if counter_id is None else result.counters.get(where, counters.get(where))
-            effect = fold(event, ticket, counter, zone)
+            effect = fold(event, ticket, counter)
         except InvalidEventData as exc:
             result.outcomes.append(Outcome(event, invalid=str(exc)))
             continue
@@ -142,11 +141,11 @@ def fold_batch(
     return result
 
 
-def touched(events: Sequence[tuple[CloudEvent, tzinfo]]) -> tuple[set[str], set[tuple[str, str]]]:
+def touched(events: Sequence[CloudEvent]) -> tuple[set[str], set[tuple[str, str]]]:
     """The ticket ids and (branch, counter) pairs whose facts a batch needs loaded."""
     tickets: set[str] = set()
     counters: set[tuple[str, str]] = set()
-    for event, _ in events:
+    for event in events:
         try:
             ticket_id, counter_id = ticket_of(event), counter_of(event)
         except InvalidEventData:

@@ -22,6 +22,7 @@ from services.events import (
     DLQ_REASON_HEADER,
     CloudEvent,
     EventError,
+    InvalidDataError,
     UnknownEventTypeError,
     decode,
 )
@@ -47,8 +48,10 @@ def _decode(value: object) -> CloudEvent:
 
 
 def dlq_reason(error: EventError) -> str:
-    """A short reason code for an event the contract rejects."""
-    return "unknown_type" if isinstance(error, UnknownEventTypeError) else "malformed"
+    """A short reason code for an event the contract rejects, by the error's type."""
+    if isinstance(error, UnknownEventTypeError):
+        return "unknown_type"
+    return "invalid_data" if isinstance(error, InvalidDataError) else "malformed"
 
 
 class EventConsumer:
@@ -118,9 +121,10 @@ class EventConsumer:
         self._committed[tp] = offset
 
     async def _apply(self, events: Sequence[tuple[ConsumerRecord[Any, Any], CloudEvent]]) -> None:
-        zoned = [(event, await self._zones.get(event.branchid)) for _, event in events]
+        for _, event in events:
+            self._zones.learn(event.branchid, event.data.timezone)
         try:
-            outcomes = await self._store.apply(zoned)
+            outcomes = await self._store.apply([event for _, event in events])
         except UnstorableData as exc:
             if len(events) == 1:
                 await self._dead_letter(events[0][0], "unstorable", str(exc))

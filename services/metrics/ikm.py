@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from services.events import types
 from services.metrics.errors import MetricsError
 
-ELEMENT_COUNT = 9
-MIN_SCORE = 1
-MAX_SCORE = 4
+ELEMENT_COUNT = types.IKM_ELEMENTS
+MIN_SCORE = types.MIN_SCORE
+MAX_SCORE = types.MAX_SCORE
 WEIGHT = Fraction(1, ELEMENT_COUNT)
 SCALE = 25
 
@@ -49,15 +50,11 @@ class InvalidScores(MetricsError, ValueError):
 
 
 def validate_scores(scores: object) -> tuple[int, ...]:
-    """Return the nine scores as a tuple, or raise :class:`InvalidScores`."""
-    if not isinstance(scores, list | tuple) or len(scores) != ELEMENT_COUNT:
-        raise InvalidScores(f"scores must be a list of {ELEMENT_COUNT} integers")
-    result = []
-    for position, score in enumerate(scores, start=1):
-        if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
-            raise InvalidScores(f"score {position} must be an integer from {MIN_SCORE} to {MAX_SCORE}")
-        result.append(score)
-    return tuple(result)
+    """The nine scores as a tuple, or :class:`InvalidScores` (the rule is ``events.types.Scores``)."""
+    try:
+        return types.validate_scores(scores)
+    except ValueError as exc:
+        raise InvalidScores(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,6 @@ class Settings:
     events_topic: str = EVENTS_TOPIC
     dlq_topic: str = DLQ_TOPIC
     consumer_group: str = "metrics"
-    ticketing_url: str = "http://127.0.0.1:8080"
     default_timezone: str = "Asia/Makassar"
     log_format: str = "json"
     # How long an event's "processed" mark is kept: longer than Kafka keeps the
@@ -65,7 +64,6 @@ class Settings:
             events_topic=_non_empty(env, "ANTRIAN_EVENTS_TOPIC", default.events_topic),
             dlq_topic=_non_empty(env, "ANTRIAN_DLQ_TOPIC", default.dlq_topic),
             consumer_group=_non_empty(env, "METRICS_CONSUMER_GROUP", default.consumer_group),
-            ticketing_url=_non_empty(env, "METRICS_TICKETING_URL", default.ticketing_url).rstrip("/"),
             default_timezone=tz_name,
             log_format=log_format,
             processed_retention_days=_retention_days(env, default.processed_retention_days),

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -158,8 +158,8 @@ class MetricsStore:
         except _DB_ERRORS as exc:
             raise StoreError(f"PostgreSQL does not answer: {exc}") from exc
 
-    async def apply(self, events: Sequence[tuple[CloudEvent, tzinfo]]) -> list[Outcome]:
-        """Apply ``events`` (each with its branch's time zone) in order, in one transaction.
+    async def apply(self, events: Sequence[CloudEvent]) -> list[Outcome]:
+        """Apply ``events`` in order, in one transaction.
 
         Raises :class:`StoreError` when PostgreSQL fails or another replica
         applied some of these events at the same moment; nothing is then
@@ -173,8 +173,8 @@ class MetricsStore:
         except _DB_ERRORS as exc:
             raise StoreError(f"applying {len(events)} events failed: {exc}") from exc
 
-    async def _apply(self, conn: Any, events: Sequence[tuple[CloudEvent, tzinfo]]) -> list[Outcome]:
-        keys = [event_key(event) for event, _ in events]
+    async def _apply(self, conn: Any, events: Sequence[CloudEvent]) -> list[Outcome]:
+        keys = [event_key(event) for event in events]
         done = await conn.fetch(
             "SELECT event_id::text FROM processed_events WHERE event_id = ANY($1::uuid[])", keys
         )

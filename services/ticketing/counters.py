@@ -33,7 +33,7 @@ from services.ticketing.domain.lifecycle import (
 from services.ticketing.domain.numbering import business_date
 from services.ticketing.domain.schedule import parse_zone
 from services.ticketing.errors import Conflict, Forbidden, IllegalTransition, InvalidRequest, NotFound
-from services.ticketing.eventdata import counter_event, rfc3339, ticket_data, ticket_event
+from services.ticketing.eventdata import counter_event, rfc3339, ticket_event
 from services.ticketing.tickets import fetch_ticket, ticket_view
 
 log = logging.getLogger(__name__)
@@ -116,8 +116,11 @@ async def call_next(
             next_streak(counter["priority_streak"], called_priority=row["priority"]),
         )
         row = await fetch_ticket(conn, chosen)
-        data = ticket_data(row, called_at=rfc3339(now), operator=user.username, forced=ticket_id is not None)
-        await outbox.enqueue(conn, ticket_event(EventType.TICKET_CALLED, row, now, data))
+        forced = ticket_id is not None
+        called = ticket_event(
+            EventType.TICKET_CALLED, row, now, called_at=now, operator=user.username, forced=forced
+        )
+        await outbox.enqueue(conn, called)
         log.info("counter %s called %s (%s) by %s", counter_id, row["number"], chosen, user.username)
         return await ticket_view(conn, row)
 
@@ -173,7 +176,7 @@ async def ticket_action(
         else:  # CALL and CANCEL have their own functions
             raise IllegalTransition(f"{action.value} is not a counter action")
         row = await fetch_ticket(conn, ticket_id)
-        await outbox.enqueue(conn, ticket_event(event, row, now, ticket_data(row, **extra)))
+        await outbox.enqueue(conn, ticket_event(event, row, now, **extra))
         log.info("counter %s: %s %s (%s)", counter_id, action.value, row["number"], ticket_id)
         return await ticket_view(conn, row)
 
@@ -216,15 +219,19 @@ async def _transfer(
     )
     await conn.execute("UPDATE counters SET active_ticket_id = NULL WHERE id = $1", counter["id"])
     moved = await fetch_ticket(conn, row["id"])
-    data = ticket_data(
+    transferred = ticket_event(
+        EventType.TICKET_TRANSFERRED,
         moved,
+        now,
         from_service_id=row["service_id"],
         from_agency_id=row["agency_id"],
         from_counter_id=counter["id"],
         operator=user.username,
+        counter_id=counter["id"],
+        counter_name=counter["name"],
+        zone=counter["zone"],
     )
-    data.update(counter_id=counter["id"], counter_name=counter["name"], zone=counter["zone"])
-    await outbox.enqueue(conn, ticket_event(EventType.TICKET_TRANSFERRED, moved, now, data))
+    await outbox.enqueue(conn, transferred)
     log.info("counter %s transferred %s to %s", counter["id"], row["number"], to_service_id)
     return await ticket_view(conn, moved)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from services.events import EventType
+from services.events import EventType, types
 from services.ticketing import outbox
 from services.ticketing.db import load_json
 from services.ticketing.domain.calling import PriorityGroup
@@ -33,18 +33,18 @@ from services.ticketing.domain.schedule import (
     parse_schedule,
 )
 from services.ticketing.errors import Conflict, InvalidRequest, IssuingRefused, NotFound, TicketingError
-from services.ticketing.eventdata import rfc3339, survey_event, ticket_data, ticket_event
+from services.ticketing.eventdata import rfc3339, survey_event, ticket_event
 
 log = logging.getLogger(__name__)
 
 CHANNELS = ("kiosk", "online")
-SURVEY_ELEMENTS = 9
 RECENT_SAMPLES = 20
 
 TICKET_SELECT = """
 SELECT t.*, s.name AS service_name, s.agency_id, a.name AS agency_name,
-       s.target_wait_seconds, c.name AS counter_name, c.zone
+       s.target_wait_seconds, c.name AS counter_name, c.zone, b.timezone
   FROM tickets t
+  JOIN branches b ON b.id = t.branch_id
   JOIN services s ON s.id = t.service_id
   JOIN agencies a ON a.id = s.agency_id
   LEFT JOIN counters c ON c.id = t.counter_id
@@ -207,14 +207,16 @@ async def issue_ticket(
                 conn, now, branch, service, schedule, ticket_id, channel, priority, priority_group
             )
             view = await ticket_view(conn, row, known)
-            data = ticket_data(
+            issued = ticket_event(
+                EventType.TICKET_ISSUED,
                 row,
+                now,
                 with_counter=False,
                 position=view["position"],
                 estimated_wait_seconds=view["estimated_wait_seconds"],
                 target_wait_seconds=row["target_wait_seconds"],
             )
-            await outbox.enqueue(conn, ticket_event(EventType.TICKET_ISSUED, row, now, data))
+            await outbox.enqueue(conn, issued)
         log.info("issued ticket %s %s at %s (%s)", row["number"], ticket_id, branch_id, service_id)
         return view, True
 
@@ -224,7 +226,8 @@ async def _branch_and_service(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The branch and one of its services (with its agency's name), in one round trip."""
     row = await conn.fetchrow(
-        "SELECT b.id AS b_id, b.schedule AS b_schedule, s.id, s.name, s.agency_id, s.prefix, s.daily_quota,"
+        "SELECT b.id AS b_id, b.schedule AS b_schedule, b.timezone AS b_timezone,"
+        " s.id, s.name, s.agency_id, s.prefix, s.daily_quota,"
         " s.hours, s.schedule, s.target_wait_seconds, a.name AS agency_name"
         " FROM branches b LEFT JOIN services s ON s.branch_id = b.id AND s.id = $2"
         " LEFT JOIN agencies a ON a.id = s.agency_id WHERE b.id = $1",
@@ -235,7 +238,7 @@ async def _branch_and_service(
         raise NotFound(f"no branch {branch_id!r}")
     if row["id"] is None:
         raise InvalidRequest(f"branch {branch_id!r} has no service {service_id!r}")
-    return {"id": row["b_id"], "schedule": row["b_schedule"]}, dict(row)
+    return {"id": row["b_id"], "schedule": row["b_schedule"], "timezone": row["b_timezone"]}, dict(row)
 
 
 class _Replay(TicketingError):
@@ -309,6 +312,7 @@ async def _insert_ticket(
         "target_wait_seconds": service["target_wait_seconds"],
         "counter_name": None,
         "zone": None,
+        "timezone": branch["timezone"],
     }
     return row, (position, estimate)
 
@@ -343,19 +347,17 @@ async def cancel_locked(
         for row in rows
     ]
     for row in cancelled:
-        data = ticket_data(row, with_counter=False, reason=reason.value)
-        await outbox.enqueue(conn, ticket_event(EventType.TICKET_CANCELLED, row, now, data))
+        event = ticket_event(EventType.TICKET_CANCELLED, row, now, with_counter=False, reason=reason.value)
+        await outbox.enqueue(conn, event)
     return cancelled
 
 
 def validate_scores(scores: object) -> list[int]:
-    """Nine IKM element scores, each an integer 1-4, or InvalidRequest."""
-    if not isinstance(scores, list) or len(scores) != SURVEY_ELEMENTS:
-        raise InvalidRequest(f"scores must be a list of {SURVEY_ELEMENTS} integers")
-    for index, score in enumerate(scores, start=1):
-        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 4:
-            raise InvalidRequest(f"score {index} must be an integer from 1 to 4, got {score!r}")
-    return list(scores)
+    """Nine IKM element scores, each an integer 1-4 (the rule: ``events.types.Scores``), or InvalidRequest."""
+    try:
+        return list(types.validate_scores(scores))
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
 
 
 async def submit_survey(

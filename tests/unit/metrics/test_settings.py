@@ -31,12 +31,13 @@ def test_overrides() -> None:
             "ANTRIAN_EVENTS_TOPIC": "t.events",
             "ANTRIAN_DLQ_TOPIC": "t.dlq",
             "METRICS_CONSUMER_GROUP": "g1",
-            "METRICS_TICKETING_URL": "http://127.0.0.1:9999/",
+            "METRICS_TICKETING_URL": "http://127.0.0.1:9999/",  # no longer used: accepted, ignored
             "METRICS_DEFAULT_TIMEZONE": "Asia/Jayapura",
         }
     )
     assert (settings.port, settings.db_schema, settings.consumer_group) == (0, "test_abc", "g1")
-    assert settings.ticketing_url == "http://127.0.0.1:9999"
+    assert settings.default_timezone == "Asia/Jayapura"
+    assert not hasattr(settings, "ticketing_url")  # metrics never calls ticketing
 
 
 @pytest.mark.parametrize(

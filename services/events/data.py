@@ -1,0 +1,222 @@
+"""The ``data`` of every event type: one frozen model each, and the registry type → model.
+
+Producers build events only from these models and consumers read events only
+through them, so a limit (a length, a range, the IKM scores) lives here once.
+Every event's data names its branch, the branch's IANA ``timezone`` and the
+``business_date`` the event counts for, so no consumer has to ask ticketing.
+
+Adding an event type: add it to :class:`~services.events.envelope.EventType`,
+write its model here (subclass :class:`EventData` or a family base, set
+``event_type``), list it in ``_MODELS`` and run ``make docs``.
+Producers may add fields later (consumers ignore fields they do not know);
+they never remove or rename one.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.events.types import Count, Id, Moment, Name, Number, Scores, Timezone, Username, Zone
+
+
+class EventType(enum.StrEnum):
+    """Every event type the hall knows."""
+
+    TICKET_ISSUED = "ticket.issued"
+    TICKET_CALLED = "ticket.called"
+    TICKET_RECALLED = "ticket.recalled"
+    TICKET_SERVING = "ticket.serving"
+    TICKET_COMPLETED = "ticket.completed"
+    TICKET_NO_SHOW = "ticket.no_show"
+    TICKET_TRANSFERRED = "ticket.transferred"
+    TICKET_CANCELLED = "ticket.cancelled"
+    COUNTER_OPENED = "counter.opened"
+    COUNTER_PAUSED = "counter.paused"
+    COUNTER_CLOSED = "counter.closed"
+    SURVEY_SUBMITTED = "survey.submitted"
+
+    @property
+    def is_ticket_event(self) -> bool:
+        """True for the ``ticket.*`` types, whose data describes one ticket."""
+        return self.value.startswith("ticket.")
+
+
+TicketStatus = Literal["waiting", "called", "serving", "completed", "no_show", "cancelled"]
+CounterStatus = Literal["open", "paused", "closed"]
+Channel = Literal["kiosk", "online"]
+PriorityGroup = Literal["lansia", "disabilitas", "ibu_hamil"]
+CancelReason = Literal["citizen", "day_closed"]
+
+
+class EventData(BaseModel):
+    """What every event's data carries: the branch, its time zone and the business day."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    event_type: ClassVar[EventType]
+
+    branch_id: Id = Field(description="equals the envelope's `branchid`")
+    timezone: Timezone = Field(description="the branch's IANA time zone, e.g. `Asia/Makassar`")
+    business_date: date = Field(description="the branch-local business day the event counts for")
+
+
+class TicketData(EventData):
+    """What every ``ticket.*`` event carries: the ticket as it stands after the event."""
+
+    ticket_id: Id
+    number: Number = Field(description="as shown, e.g. `A012`")
+    service_id: Id = Field(description="the service the ticket waits for now")
+    service_name: Name
+    agency_id: Id = Field(description="the agency of that service")
+    agency_name: Name
+    counter_id: Id | None = Field(default=None, description="the counter involved")
+    counter_name: Name | None = None
+    zone: Zone | None = Field(default=None, description="the counter's zone, e.g. `lantai-1`")
+    priority: bool = Field(description="a priority-group ticket")
+    priority_group: PriorityGroup | None = None
+    channel: Channel
+    issued_at: Moment
+    status: TicketStatus = Field(description="the ticket's status after this event")
+
+
+class AtCounter(TicketData):
+    """A ticket event that happens at a counter: the counter is always named."""
+
+    counter_id: Id
+    counter_name: Name
+
+
+class TicketIssued(TicketData):
+    """A citizen took a ticket (kiosk or online)."""
+
+    event_type = EventType.TICKET_ISSUED
+    position: Count = Field(description="1 = next in line")
+    estimated_wait_seconds: Count
+    target_wait_seconds: Count | None = Field(default=None, description="the service's service-level target")
+
+
+class TicketCalled(AtCounter):
+    """An operator called the ticket to a counter."""
+
+    event_type = EventType.TICKET_CALLED
+    called_at: Moment
+    operator: Username | None = None
+    forced: bool = Field(default=False, description="an admin called this ticket out of turn")
+
+
+class TicketRecalled(AtCounter):
+    """The counter called the ticket again."""
+
+    event_type = EventType.TICKET_RECALLED
+    recall_count: Count = Field(description="1 for the first recall")
+
+
+class TicketServing(AtCounter):
+    """The citizen arrived at the counter; service started."""
+
+    event_type = EventType.TICKET_SERVING
+    serving_at: Moment
+
+
+class TicketCompleted(AtCounter):
+    """Service finished."""
+
+    event_type = EventType.TICKET_COMPLETED
+    completed_at: Moment
+    serving_at: Moment | None = None
+
+
+class TicketNoShow(AtCounter):
+    """The citizen did not come after the recalls the branch requires."""
+
+    event_type = EventType.TICKET_NO_SHOW
+    recall_count: Count
+
+
+class TicketTransferred(TicketData):
+    """The ticket waits again, for another service; it keeps its number and its place.
+
+    ``service_id``/``agency_id`` are the new service; ``counter_id`` is the
+    counter that transferred it.
+    """
+
+    event_type = EventType.TICKET_TRANSFERRED
+    from_service_id: Id
+    from_agency_id: Id
+    from_counter_id: Id | None = None
+    operator: Username | None = None
+
+
+class TicketCancelled(TicketData):
+    """The ticket will not be served.
+
+    ``day_closed``: it was still waiting when its business day ended; the
+    event's ``time`` falls on the next day while ``business_date`` stays the
+    ticket's own day.
+    """
+
+    event_type = EventType.TICKET_CANCELLED
+    reason: CancelReason = "citizen"
+
+
+class CounterData(EventData):
+    """What every ``counter.*`` event carries: the counter after the change."""
+
+    counter_id: Id
+    counter_name: Name
+    zone: Zone | None = None
+    service_ids: tuple[Id, ...]
+    status: CounterStatus
+    operator: Username | None = None
+
+
+class CounterOpened(CounterData):
+    """The counter opened (or resumed after a pause)."""
+
+    event_type = EventType.COUNTER_OPENED
+
+
+class CounterPaused(CounterData):
+    """The counter paused (a break)."""
+
+    event_type = EventType.COUNTER_PAUSED
+
+
+class CounterClosed(CounterData):
+    """The counter closed."""
+
+    event_type = EventType.COUNTER_CLOSED
+
+
+class SurveySubmitted(EventData):
+    """A citizen rated a completed ticket (the IKM survey, PermenPAN-RB 14/2017)."""
+
+    event_type = EventType.SURVEY_SUBMITTED
+    ticket_id: Id
+    number: Number
+    agency_id: Id
+    service_id: Id
+    counter_id: Id | None = None
+    scores: Scores = Field(description="the nine IKM element scores in the regulation's order, each 1-4")
+    submitted_at: Moment
+
+
+_MODELS: tuple[type[EventData], ...] = (
+    TicketIssued,
+    TicketCalled,
+    TicketRecalled,
+    TicketServing,
+    TicketCompleted,
+    TicketNoShow,
+    TicketTransferred,
+    TicketCancelled,
+    CounterOpened,
+    CounterPaused,
+    CounterClosed,
+    SurveySubmitted,
+)
+DATA_MODELS: dict[EventType, type[EventData]] = {model.event_type: model for model in _MODELS}
+"""The one data model of each event type."""

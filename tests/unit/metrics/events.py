@@ -1,18 +1,45 @@
-"""Builders of valid hall events for the metrics tests."""
+"""Builders of valid hall events for the metrics tests (through the event models only)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.events import CloudEvent, EventType, new_event
+from services.events import DATA_MODELS, CloudEvent, CounterData, EventType, new_event, parse_data
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 09:00 WITA
+WITA = "Asia/Makassar"
+DAY = date(2026, 11, 28)
 
 
 def at(minutes: float) -> datetime:
     """``minutes`` after 09:00 WITA on 28 Nov 2026."""
     return T0 + timedelta(minutes=minutes)
+
+
+# What each ticket type needs beyond the common fields, when a test does not say.
+_STATUS = {
+    EventType.TICKET_ISSUED: "waiting",
+    EventType.TICKET_CALLED: "called",
+    EventType.TICKET_RECALLED: "called",
+    EventType.TICKET_SERVING: "serving",
+    EventType.TICKET_COMPLETED: "completed",
+    EventType.TICKET_NO_SHOW: "no_show",
+    EventType.TICKET_TRANSFERRED: "waiting",
+    EventType.TICKET_CANCELLED: "cancelled",
+}
+
+
+def _defaults(kind: EventType, when: datetime) -> dict[str, Any]:
+    return {
+        EventType.TICKET_ISSUED: {"position": 1, "estimated_wait_seconds": 0},
+        EventType.TICKET_CALLED: {"called_at": when},
+        EventType.TICKET_RECALLED: {"recall_count": 1},
+        EventType.TICKET_SERVING: {"serving_at": when},
+        EventType.TICKET_COMPLETED: {"completed_at": when},
+        EventType.TICKET_NO_SHOW: {"recall_count": 2},
+        EventType.TICKET_TRANSFERRED: {"from_service_id": "kk", "from_agency_id": "disdukcapil"},
+    }.get(kind, {})
 
 
 def ticket_event(
@@ -25,43 +52,60 @@ def ticket_event(
     service: str = "ktp",
     counter: str | None = None,
     sequence: int = 1,
+    timezone: str = WITA,
+    business_date: date = DAY,
     **extra: Any,
 ) -> CloudEvent:
-    """A ticket event ``minutes`` after T0, issued at T0."""
-    data: dict[str, Any] = {
+    """A ticket event ``minutes`` after T0, issued at T0 (at ``counter``, or loket-1 where one is needed)."""
+    at_counter = kind in (
+        EventType.TICKET_CALLED,
+        EventType.TICKET_RECALLED,
+        EventType.TICKET_SERVING,
+        EventType.TICKET_COMPLETED,
+        EventType.TICKET_NO_SHOW,
+    )
+    counter = counter or ("loket-1" if at_counter else None)
+    fields: dict[str, Any] = {
         "ticket_id": ticket,
         "number": "A001",
         "branch_id": branch,
-        "business_date": "2026-11-28",
+        "timezone": timezone,
+        "business_date": business_date,
         "service_id": service,
+        "service_name": service.upper(),
         "agency_id": agency,
+        "agency_name": agency.title(),
         "counter_id": counter,
+        "counter_name": None if counter is None else counter.replace("-", " ").title(),
         "priority": False,
         "channel": "kiosk",
-        "issued_at": T0.isoformat(),
+        "issued_at": T0,
+        "status": _STATUS[kind],
+        **_defaults(kind, at(minutes)),
         **extra,
     }
-    return new_event(
-        kind, source="/ticketing", subject=ticket, branch_id=branch, data=data, time=at(minutes)
-    ).with_sequence(sequence)
+    data = parse_data(kind, fields)  # InvalidDataError for what the contract refuses
+    return new_event(data, source="/ticketing", subject=ticket, time=at(minutes)).with_sequence(sequence)
 
 
 def counter_event(
     kind: EventType, minutes: float, *, counter: str = "loket-1", branch: str = "bjb", sequence: int = 1
 ) -> CloudEvent:
     """A counter event ``minutes`` after T0."""
-    data = {
-        "counter_id": counter,
-        "counter_name": "Loket 1",
-        "branch_id": branch,
-        "zone": None,
-        "service_ids": ["ktp"],
-        "status": kind.value.split(".")[1],
-        "operator": None,
-    }
-    return new_event(
-        kind, source="/ticketing", subject=counter, branch_id=branch, data=data, time=at(minutes)
-    ).with_sequence(sequence)
+    model = DATA_MODELS[kind]
+    assert issubclass(model, CounterData)
+    data = model(
+        counter_id=counter,
+        counter_name="Loket 1",
+        branch_id=branch,
+        timezone=WITA,
+        business_date=DAY,
+        zone=None,
+        service_ids=("ktp",),
+        status={"opened": "open", "paused": "paused", "closed": "closed"}[kind.value.split(".")[1]],  # type: ignore[arg-type]
+        operator=None,
+    )
+    return new_event(data, source="/ticketing", subject=counter, time=at(minutes)).with_sequence(sequence)
 
 
 def survey_event(
@@ -72,23 +116,21 @@ def survey_event(
     branch: str = "bjb",
     counter: str | None = "loket-1",
     sequence: int = 1,
+    timezone: str = WITA,
+    business_date: date = DAY,
 ) -> CloudEvent:
     """A ``survey.submitted`` event ``minutes`` after T0."""
-    data = {
+    fields = {
         "ticket_id": ticket,
         "number": "A001",
         "branch_id": branch,
+        "timezone": timezone,
+        "business_date": business_date,
         "agency_id": "disdukcapil",
         "service_id": "ktp",
         "counter_id": counter,
         "scores": scores,
-        "submitted_at": at(minutes).isoformat(),
+        "submitted_at": at(minutes),
     }
-    return new_event(
-        EventType.SURVEY_SUBMITTED,
-        source="/ticketing",
-        subject=ticket,
-        branch_id=branch,
-        data=data,
-        time=at(minutes),
-    ).with_sequence(sequence)
+    data = parse_data(EventType.SURVEY_SUBMITTED, fields)
+    return new_event(data, source="/ticketing", subject=ticket, time=at(minutes)).with_sequence(sequence)

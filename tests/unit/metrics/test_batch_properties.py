@@ -86,7 +86,7 @@ def store(stream: list[CloudEvent], sizes: list[int]) -> Stored:
         batch = stream[start : start + next(cycle)]
         start += len(batch)
         fresh = {event_key(e) for e in batch} - processed
-        result = fold_batch([(e, WITA) for e in batch], fresh, tickets, counters)
+        result = fold_batch(list(batch), fresh, tickets, counters)
         processed |= {event_key(o.event) for o in result.outcomes if o.applied}
         tickets.update(result.tickets)
         counters.update(result.counters)

@@ -12,7 +12,8 @@ from services.display.hall import Hall
 from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
-from services.events import DLQ_REASON_HEADER, EventType, encode, new_event
+from services.events import DLQ_REASON_HEADER, encode, new_event
+from tests.unit.events.kit import paused
 
 
 class _Producer:
@@ -37,11 +38,9 @@ async def test_an_unexpected_failure_is_dead_lettered_not_raised() -> None:
     hub = cast(Hub, object())
     consumer = EventConsumer(Settings(), cast(Hall, _BrokenHall()), hub, metrics)
     event = new_event(
-        EventType.COUNTER_OPENED,
+        paused(counter_id="c1"),
         source="/ticketing",
         subject="c1",
-        branch_id="bjb",
-        data={"counter_id": "c1"},
         time=datetime(2026, 11, 28, 1, 0, tzinfo=UTC),
     ).with_sequence(1)
     producer = _Producer()

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.events import DATA_MODELS, CloudEvent, CounterData, EventType, new_event, parse_data
+from tests.unit.events.kit import ticket_defaults
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 09:00 WITA
 WITA = "Asia/Makassar"
@@ -15,31 +16,6 @@ DAY = date(2026, 11, 28)
 def at(minutes: float) -> datetime:
     """``minutes`` after 09:00 WITA on 28 Nov 2026."""
     return T0 + timedelta(minutes=minutes)
-
-
-# What each ticket type needs beyond the common fields, when a test does not say.
-_STATUS = {
-    EventType.TICKET_ISSUED: "waiting",
-    EventType.TICKET_CALLED: "called",
-    EventType.TICKET_RECALLED: "called",
-    EventType.TICKET_SERVING: "serving",
-    EventType.TICKET_COMPLETED: "completed",
-    EventType.TICKET_NO_SHOW: "no_show",
-    EventType.TICKET_TRANSFERRED: "waiting",
-    EventType.TICKET_CANCELLED: "cancelled",
-}
-
-
-def _defaults(kind: EventType, when: datetime) -> dict[str, Any]:
-    return {
-        EventType.TICKET_ISSUED: {"position": 1, "estimated_wait_seconds": 0},
-        EventType.TICKET_CALLED: {"called_at": when},
-        EventType.TICKET_RECALLED: {"recall_count": 1},
-        EventType.TICKET_SERVING: {"serving_at": when},
-        EventType.TICKET_COMPLETED: {"completed_at": when},
-        EventType.TICKET_NO_SHOW: {"recall_count": 2},
-        EventType.TICKET_TRANSFERRED: {"from_service_id": "kk", "from_agency_id": "disdukcapil"},
-    }.get(kind, {})
 
 
 def ticket_event(
@@ -80,8 +56,7 @@ def ticket_event(
         "priority": False,
         "channel": "kiosk",
         "issued_at": T0,
-        "status": _STATUS[kind],
-        **_defaults(kind, at(minutes)),
+        **ticket_defaults(kind, at(minutes)),
         **extra,
     }
     data = parse_data(kind, fields)  # InvalidDataError for what the contract refuses

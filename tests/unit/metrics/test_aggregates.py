@@ -32,7 +32,7 @@ def test_issued_creates_a_waiting_ticket_and_counts_it() -> None:
     effect = fold(
         ticket_event(EventType.TICKET_ISSUED, 0, estimated_wait_seconds=600, target_wait_seconds=900),
         None,
-        None
+        None,
     )
     assert effect.ticket is not None
     assert effect.ticket.status == "waiting"
@@ -65,9 +65,7 @@ def test_first_call_observes_wait_and_estimate_error() -> None:
 
 def test_a_second_call_does_not_observe_wait_again() -> None:
     first = fold(ticket_event(EventType.TICKET_CALLED, 5, counter="loket-1"), _issued(), None)
-    again = fold(
-        ticket_event(EventType.TICKET_CALLED, 30, counter="loket-1"), first.ticket, first.counter
-    )
+    again = fold(ticket_event(EventType.TICKET_CALLED, 30, counter="loket-1"), first.ticket, first.counter)
     assert [o.metric for o in again.observations] == []
     assert again.ticket is not None
     assert again.ticket.first_called_at == at(5)
@@ -76,9 +74,7 @@ def test_a_second_call_does_not_observe_wait_again() -> None:
 def test_recall_counts_separately() -> None:
     called = fold(ticket_event(EventType.TICKET_CALLED, 5, counter="loket-1"), _issued(), None)
     effect = fold(
-        ticket_event(EventType.TICKET_RECALLED, 6, counter="loket-1", recall_count=1),
-        called.ticket,
-        None
+        ticket_event(EventType.TICKET_RECALLED, 6, counter="loket-1", recall_count=1), called.ticket, None
     )
     assert _counts(effect).get("qms_tickets_recalled_total") == 1
     assert "qms_tickets_called_total" not in _counts(effect)
@@ -89,13 +85,13 @@ def test_walk_and_service_times() -> None:
     serving = fold(
         ticket_event(EventType.TICKET_SERVING, 10.5, counter="loket-1", serving_at=at(10.5).isoformat()),
         called.ticket,
-        called.counter
+        called.counter,
     )
     assert serving.observations == (Observation("qms_walk_seconds", AT_COUNTER, 30.0),)
     done = fold(
         ticket_event(EventType.TICKET_COMPLETED, 18.5, counter="loket-1", completed_at=at(18.5).isoformat()),
         serving.ticket,
-        called.counter
+        called.counter,
     )
     assert done.observations == (Observation("qms_service_seconds", AT_COUNTER, 480.0),)
     assert _counts(done)["qms_tickets_completed_total"] == 1
@@ -131,7 +127,7 @@ def test_transfer_counts_the_service_left_and_waits_again() -> None:
             from_counter_id="loket-1",
         ),
         called.ticket,
-        called.counter
+        called.counter,
     )
     left = labels(branch="bjb", agency="disdukcapil", service="ktp")
     assert Increment("qms_tickets_transferred_total", left) in effect.increments

@@ -54,9 +54,7 @@ def test_invalid_events_are_reported_and_skipped() -> None:
     bad = survey_event(3, [4] * 9, sequence=2**63)  # the model took it; PostgreSQL could not store it
     good = survey_event(4, [4] * 9, ticket="t-2")
     twice = survey_event(5, [1] * 9, ticket="t-2")
-    result = fold_batch(
-        [bad, good, twice], {event_key(e) for e in (bad, good, twice)}, {}, {}
-    )
+    result = fold_batch([bad, good, twice], {event_key(e) for e in (bad, good, twice)}, {}, {})
     assert result.outcomes[0].invalid is not None
     assert result.outcomes[1].applied
     assert result.surveys["t-2"].scores == (4,) * 9  # the first answer for a ticket counts

@@ -21,14 +21,23 @@ import random
 import uuid
 from collections import Counter as Tally
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.events import CloudEvent, EventType, encode, new_event
-from services.events.envelope import format_time
+from services.events import (
+    DATA_MODELS,
+    CloudEvent,
+    EventData,
+    EventType,
+    SurveySubmitted,
+    encode,
+    new_event,
+    parse_data,
+)
+from services.events.types import format_time
 
 SOURCE = "/ticketing"
 MAX_RECALLS = 2  # a no-show only after this many recalls
@@ -170,48 +179,59 @@ class _Simulation:
         return self.events
 
     # -- emitting -----------------------------------------------------------
-    def emit(self, moment: float, kind: EventType, subject: str, data: dict[str, Any]) -> None:
+    def emit(self, moment: float, subject: str, data: EventData) -> None:
         when = self.start + timedelta(seconds=moment)
-        event = new_event(kind, source=SOURCE, subject=subject, branch_id=self.branch, data=data, time=when)
-        self.events.append(replace(event, id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4))))
+        event_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        self.events.append(new_event(data, source=SOURCE, subject=subject, time=when, id=event_id))
 
-    def stamp(self, moment: float) -> str:
-        return format_time(self.start + timedelta(seconds=moment))
+    def stamp(self, moment: float) -> datetime:
+        return self.start + timedelta(seconds=moment)
 
-    def ticket_data(self, ticket: _Ticket, desk: Desk | None, **extra: Any) -> dict[str, Any]:
-        issued = self.start + timedelta(seconds=ticket.issued)
-        return {
-            "ticket_id": ticket.id,
-            "number": ticket.number,
-            "branch_id": self.branch,
-            "business_date": issued.astimezone(self.zone).date().isoformat(),
-            "service_id": ticket.service.id,
-            "service_name": ticket.service.name,
-            "agency_id": ticket.service.agency_id,
-            "agency_name": ticket.service.agency_name,
-            "counter_id": desk.id if desk else None,
-            "counter_name": desk.name if desk else None,
-            "zone": desk.zone if desk else None,
-            "priority": ticket.priority_group is not None,
-            "priority_group": ticket.priority_group,
-            "channel": ticket.channel,
-            "issued_at": format_time(issued),
-            "status": ticket.status,
-            **extra,
-        }
+    def local_day(self, moment: float) -> date:
+        return self.stamp(moment).astimezone(self.zone).date()
+
+    def ticket_data(self, kind: EventType, ticket: _Ticket, desk: Desk | None, **extra: Any) -> EventData:
+        """The event's data, through its model (the contract refuses what it must)."""
+        fields = dict(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            branch_id=self.branch,
+            timezone=self.hall.timezone,
+            business_date=self.local_day(ticket.issued),
+            service_id=ticket.service.id,
+            service_name=ticket.service.name,
+            agency_id=ticket.service.agency_id,
+            agency_name=ticket.service.agency_name,
+            counter_id=desk.id if desk else None,
+            counter_name=desk.name if desk else None,
+            zone=desk.zone if desk else None,
+            priority=ticket.priority_group is not None,
+            priority_group=ticket.priority_group,
+            channel=ticket.channel,
+            issued_at=self.stamp(ticket.issued),
+            status=ticket.status,
+        )
+        return parse_data(kind, {**fields, **extra})
+
+    def ticket_event(
+        self, moment: float, kind: EventType, ticket: _Ticket, desk: Desk | None, **extra: Any
+    ) -> None:
+        self.emit(moment, ticket.id, self.ticket_data(kind, ticket, desk, **extra))
 
     def desk_event(self, moment: float, kind: EventType, state: _Desk) -> None:
         desk = state.desk
-        data = {
-            "counter_id": desk.id,
-            "counter_name": desk.name,
-            "branch_id": self.branch,
-            "zone": desk.zone,
-            "service_ids": list(desk.service_ids),
-            "status": state.status,
-            "operator": desk.operator,
-        }
-        self.emit(moment, kind, desk.id, data)
+        data = DATA_MODELS[kind](
+            counter_id=desk.id,
+            counter_name=desk.name,
+            branch_id=self.branch,
+            timezone=self.hall.timezone,
+            business_date=self.local_day(moment),
+            zone=desk.zone,
+            service_ids=tuple(desk.service_ids),
+            status=state.status,
+            operator=desk.operator,
+        )
+        self.emit(moment, desk.id, data)
 
     # -- counters -----------------------------------------------------------
     def open(self, moment: float, desk_id: str) -> None:
@@ -294,7 +314,7 @@ class _Simulation:
             "estimated_wait_seconds": int(position * service.mean_service / desks),
             "target_wait_seconds": service.target_wait,
         }
-        self.emit(moment, EventType.TICKET_ISSUED, ticket.id, self.ticket_data(ticket, None, **extra))
+        self.ticket_event(moment, EventType.TICKET_ISSUED, ticket, None, **extra)
         if rng.random() < 0.08:  # some give up, most of them soon (a cancel from the phone)
             self.at(moment + rng.uniform(30.0, 900.0), lambda t: self.cancel(ticket, t))
         self.dispatch(moment)
@@ -304,7 +324,7 @@ class _Simulation:
             return
         self.queues[ticket.service.id].remove(ticket)
         ticket.status = "cancelled"
-        self.emit(moment, EventType.TICKET_CANCELLED, ticket.id, self.ticket_data(ticket, None))
+        self.ticket_event(moment, EventType.TICKET_CANCELLED, ticket, None)
 
     def dispatch(self, moment: float) -> None:
         for state in self.desks.values():
@@ -322,7 +342,7 @@ class _Simulation:
         self.queues[ticket.service.id].remove(ticket)
         state.ticket, ticket.desk, ticket.status, ticket.recalls = ticket, state.desk, "called", 0
         extra = {"called_at": self.stamp(moment), "operator": state.desk.operator, "forced": False}
-        self.emit(moment, EventType.TICKET_CALLED, ticket.id, self.ticket_data(ticket, state.desk, **extra))
+        self.ticket_event(moment, EventType.TICKET_CALLED, ticket, state.desk, **extra)
         self.after_call(state, ticket, moment)
 
     def after_call(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
@@ -336,20 +356,17 @@ class _Simulation:
 
     def recall(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
         ticket.recalls += 1
-        data = self.ticket_data(ticket, state.desk, recall_count=ticket.recalls)
-        self.emit(moment, EventType.TICKET_RECALLED, ticket.id, data)
+        self.ticket_event(moment, EventType.TICKET_RECALLED, ticket, state.desk, recall_count=ticket.recalls)
         self.after_call(state, ticket, moment)
 
     def no_show(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
         ticket.status = "no_show"
-        data = self.ticket_data(ticket, state.desk, recall_count=ticket.recalls)
-        self.emit(moment, EventType.TICKET_NO_SHOW, ticket.id, data)
+        self.ticket_event(moment, EventType.TICKET_NO_SHOW, ticket, state.desk, recall_count=ticket.recalls)
         self.free(state, moment)
 
     def serve(self, state: _Desk, ticket: _Ticket, moment: float) -> None:
         ticket.status, ticket.serving = "serving", moment
-        data = self.ticket_data(ticket, state.desk, serving_at=self.stamp(moment))
-        self.emit(moment, EventType.TICKET_SERVING, ticket.id, data)
+        self.ticket_event(moment, EventType.TICKET_SERVING, ticket, state.desk, serving_at=self.stamp(moment))
         length = max(60.0, self.rng.gammavariate(4.0, ticket.service.mean_service / 4.0))
         self.at(moment + length, lambda t: self.finish(state, ticket, t))
 
@@ -359,9 +376,7 @@ class _Simulation:
             return
         ticket.status = "completed"
         extra = {"completed_at": self.stamp(moment), "serving_at": self.stamp(ticket.serving)}
-        self.emit(
-            moment, EventType.TICKET_COMPLETED, ticket.id, self.ticket_data(ticket, state.desk, **extra)
-        )
+        self.ticket_event(moment, EventType.TICKET_COMPLETED, ticket, state.desk, **extra)
         if self.rng.random() < 0.4:
             self.at(moment + self.rng.uniform(30.0, 900.0), lambda t: self.survey(ticket, state.desk, t))
         self.free(state, moment)
@@ -373,26 +388,26 @@ class _Simulation:
         ticket.service = self.rng.choice(choices)
         ticket.status, ticket.transferred, ticket.queued, ticket.desk = "waiting", True, moment, None
         extra = {"from_service_id": old.id, "from_agency_id": old.agency_id, "from_counter_id": state.desk.id}
-        self.emit(
-            moment, EventType.TICKET_TRANSFERRED, ticket.id, self.ticket_data(ticket, state.desk, **extra)
-        )
+        self.ticket_event(moment, EventType.TICKET_TRANSFERRED, ticket, state.desk, **extra)
         self.queues[ticket.service.id].append(ticket)
         self.free(state, moment)
 
     def survey(self, ticket: _Ticket, desk: Desk, moment: float) -> None:
         mood = self.rng.random()
         scores = [min(4, max(1, round(self.rng.gauss(3.2 + mood * 0.6, 0.6)))) for _ in range(9)]
-        data = {
-            "ticket_id": ticket.id,
-            "number": ticket.number,
-            "branch_id": self.branch,
-            "agency_id": ticket.service.agency_id,
-            "service_id": ticket.service.id,
-            "counter_id": desk.id,
-            "scores": scores,
-            "submitted_at": self.stamp(moment),
-        }
-        self.emit(moment, EventType.SURVEY_SUBMITTED, ticket.id, data)
+        data = SurveySubmitted(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            branch_id=self.branch,
+            timezone=self.hall.timezone,
+            business_date=self.local_day(moment),
+            agency_id=ticket.service.agency_id,
+            service_id=ticket.service.id,
+            counter_id=desk.id,
+            scores=tuple(scores),
+            submitted_at=self.stamp(moment),
+        )
+        self.emit(moment, ticket.id, data)
 
 
 def build_day(

@@ -10,7 +10,7 @@ from services.display.consumer import dlq_reason, rebuild_start
 from services.display.errors import AudioError, ScreenError, SettingsError
 from services.display.hub import parse_target, problem_response
 from services.display.settings import Settings
-from services.events import EventError, UnknownEventTypeError
+from services.events import EventError, InvalidDataError, MalformedEventError, UnknownEventTypeError
 
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
@@ -88,8 +88,10 @@ def test_refused_handshakes_are_problem_details() -> None:
 @pytest.mark.parametrize(
     ("exc", "reason"),
     [
-        (EventError("not JSON: Expecting value"), "malformed"),
-        (EventError("an event must be a JSON object"), "malformed"),
+        (MalformedEventError("not JSON: Expecting value"), "malformed"),
+        (MalformedEventError("an event must be a JSON object"), "malformed"),
+        (EventError("not JSON, says the text; the type decides"), "invalid_event"),
+        (InvalidDataError("data.counter_id: Field required"), "invalid_data"),
         (UnknownEventTypeError("unknown event type: 'x'"), "unknown_type"),
         (EventError("missing attribute(s): id"), "invalid_event"),
         (ScreenError("data.counter_id is required"), "invalid_data"),

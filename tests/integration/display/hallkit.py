@@ -23,7 +23,8 @@ from services.display.app import CONSUMER, init_app
 from services.display.hall import Clock
 from services.display.server import Running, start
 from services.display.settings import Settings
-from services.events import EventType, encode, new_event
+from services.events import CloudEvent, EventType, encode, new_event, parse_data
+from tests.unit.events.kit import ticket_defaults
 
 WITA = ZoneInfo("Asia/Makassar")
 AGENCIES = {"ktp": "disdukcapil", "kk": "disdukcapil", "pbb": "bapenda", "skck": "polres"}
@@ -49,20 +50,33 @@ class HallFeed:
         """Produce arbitrary bytes (poison) under the branch key."""
         await self.producer.send_and_wait(self.topic, value=value, key=(key or self.branch).encode())
 
-    async def emit(self, kind: EventType, subject: str, data: dict[str, Any]) -> int:
-        """Produce one valid event; return its sequence."""
+    def build(self, kind: EventType, subject: str, fields: dict[str, Any]) -> CloudEvent:
+        """The next event of this branch, its data through the type's model (WITA, today)."""
+        now = datetime.now(UTC)
+        common = {
+            "branch_id": self.branch,
+            "timezone": WITA.key,
+            "business_date": now.astimezone(WITA).date(),
+        }
+        data = parse_data(kind, {**common, **fields})
         self.seq += 1
-        event = new_event(
-            kind,
-            source="/ticketing",
-            subject=subject,
-            branch_id=self.branch,
-            data={"branch_id": self.branch, **data},
-            time=datetime.now(UTC),
-        ).with_sequence(self.seq)
+        return new_event(data, source="/ticketing", subject=subject, time=now).with_sequence(self.seq)
+
+    async def emit(self, kind: EventType, subject: str, fields: dict[str, Any]) -> int:
+        """Produce one valid event; return its sequence."""
+        event = self.build(kind, subject, fields)
         await self.producer.send_and_wait(
             self.topic, value=encode(event), key=self.branch.encode(), partition=self.partition
         )
+        return self.seq
+
+    async def unshowable(self, kind: EventType, number: str, **broken: Any) -> int:
+        """Poison in a valid envelope: a valid ticket event whose data is then broken by hand."""
+        obj = self.build(
+            kind, f"t-{number}", self._ticket_fields(kind, number, 1, "ktp", "lantai-1", {})
+        ).to_dict()
+        obj["data"].update(broken)
+        await self.raw(json.dumps(obj).encode())
         return self.seq
 
     async def counter(self, kind: EventType, number: int, zone: str = "lantai-1") -> int:
@@ -88,11 +102,18 @@ class HallFeed:
         **extra: Any,
     ) -> int:
         """A ticket event for ticket ``number`` (at counter "Loket {counter}")."""
+        return await self.emit(
+            kind, f"t-{number}", self._ticket_fields(kind, number, counter, service, zone, extra)
+        )
+
+    @staticmethod
+    def _ticket_fields(
+        kind: EventType, number: str, counter: int | None, service: str, zone: str, extra: dict[str, Any]
+    ) -> dict[str, Any]:
         agency = AGENCIES.get(service, "disdukcapil")
-        data = {
+        return {
             "ticket_id": f"t-{number}",
             "number": number,
-            "business_date": datetime.now(WITA).date().isoformat(),
             "service_id": service,
             "service_name": service.upper(),
             "agency_id": agency,
@@ -103,11 +124,10 @@ class HallFeed:
             "priority": False,
             "priority_group": None,
             "channel": "kiosk",
-            "issued_at": datetime.now(UTC).isoformat(),
-            "status": kind.value.split(".")[1],
+            "issued_at": datetime.now(UTC),
+            **ticket_defaults(kind, datetime.now(UTC)),
             **extra,
         }
-        return await self.emit(kind, f"t-{number}", data)
 
     async def busy_morning(self) -> None:
         """Three counters open, tickets waiting, several calls."""

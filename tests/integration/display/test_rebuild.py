@@ -84,7 +84,7 @@ async def test_poison_events_go_to_the_dlq_and_the_stream_goes_on(
             }
         ).encode()
     )
-    seq = await feed.ticket(EventType.TICKET_CALLED, "A001", None)  # valid envelope, unshowable data
+    seq = await feed.unshowable(EventType.TICKET_CALLED, "A001", counter_id=None)  # valid envelope, bad data
     seq = await feed.ticket(EventType.TICKET_CALLED, "A002", 1)
     delta = await screen.next()
     assert (delta["number"], delta["seq"]) == ("A002", seq)
@@ -131,7 +131,7 @@ async def test_an_unspeakable_call_is_dead_lettered_and_screens_go_on(
     running = await display()
     screen = Screen(f"ws://127.0.0.1:{running.port}/ws/{feed.branch}")
     await screen.open()
-    poison = await feed.ticket(EventType.TICKET_CALLED, "A003", 1, counter_name="L" * 400)
+    poison = await feed.unshowable(EventType.TICKET_CALLED, "A003", counter_name="L" * 400)
     good = await feed.ticket(EventType.TICKET_CALLED, "A004", 2)
     delta = await screen.next()
     assert (delta["number"], delta["seq"], delta["counter_name"]) == ("A004", good, "Loket 2")

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := deploy/local/stack.sh
 LINT_PATHS := services tests deploy bench
 
-.PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench clean
+.PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench: venv  ## benchmarks against the real broker and database (figures in docs
 	@$(STACK) deps
 	@$(STACK) with-infra bash -c 'for b in bench/ticketing.py bench/display.py bench/metrics.py; do \
 	  test -f $$b || continue; echo "== $$b"; $(PY) -m bench.$$(basename $$b .py) || exit 1; done'
+
+docs: venv  ## regenerate docs/events.md and docs/events/*.json from the event models
+	$(PY) -m services.events.docs
 
 clean: down  ## stop everything and delete .run (data and logs)
 	rm -rf .run

@@ -177,7 +177,7 @@ async def test_full_lifecycle_and_survey(hall: Hall, database_url: str) -> None:
         "survey.submitted",
     ]
     always = {
-        "ticket_id", "number", "branch_id", "business_date", "service_id", "service_name", "agency_id",
+        "ticket_id", "number", "branch_id", "timezone", "business_date", "service_id", "service_name", "agency_id",
         "agency_name", "counter_id", "counter_name", "zone", "priority", "priority_group", "channel",
         "issued_at", "status",
     }  # fmt: skip

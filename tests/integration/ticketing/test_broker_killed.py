@@ -126,5 +126,5 @@ async def test_broker_killed_and_restarted_under_a_running_service(
         if not applied or event.sequence > applied[-1].sequence:
             applied.append(event)
     assert [e.sequence for e in applied] == list(range(1, total + 1))
-    issued = [e.data["number"] for e in applied if e.type.value == "ticket.issued"]
+    issued = [e.to_dict()["data"]["number"] for e in applied if e.type.value == "ticket.issued"]
     assert issued == [f"A{n:03d}" for n in range(1, 31)]

@@ -145,14 +145,14 @@ async def test_midnight_closes_the_queue_and_leaves_counters_alone(
     cancelled = {e.subject: e for e in events if e.type is EventType.TICKET_CANCELLED}
     assert cancellations(events) == Counter({a3["id"]: 1, a4["id"]: 1, c1["id"]: 1, a5["id"]: 1})
     for left in (a3, a4, c1):
-        data = cancelled[left["id"]].data
+        data = cancelled[left["id"]].to_dict()["data"]
         assert (data["reason"], data["status"], data["business_date"]) == (
             "day_closed",
             "cancelled",
             "2026-11-30",
         )
         assert cancelled[left["id"]].time == AFTER_MIDNIGHT
-    assert cancelled[a5["id"]].data["reason"] == "citizen"
+    assert cancelled[a5["id"]].to_dict()["data"]["reason"] == "citizen"
 
 
 async def test_concurrent_passes_cancel_each_ticket_once(

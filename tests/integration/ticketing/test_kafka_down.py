@@ -100,5 +100,5 @@ async def test_broker_down_mid_day(
     assert len(events) == total
     assert len({e.id for e in events}) == total
     assert [e.sequence for e in events] == list(range(1, total + 1))
-    numbers = [e.data["number"] for e in events if e.type.value == "ticket.issued"]
+    numbers = [e.to_dict()["data"]["number"] for e in events if e.type.value == "ticket.issued"]
     assert numbers == [f"A{n:03d}" for n in range(1, 51)]

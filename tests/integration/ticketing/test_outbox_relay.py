@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.events import CloudEvent, EventType, new_event
+from services.events import CloudEvent, CounterOpened, CounterPaused, new_event
 from services.ticketing.migrate import migrate
 from services.ticketing.outbox import OutboxRelay, enqueue
 from tests.conftest import SchemaFactory, TopicFactory, unique_name
@@ -19,14 +19,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
 def _event(branch: str, n: int) -> CloudEvent:
-    return new_event(
-        EventType.COUNTER_OPENED if n % 2 else EventType.COUNTER_PAUSED,
-        source="/ticketing",
-        subject=f"{branch}-loket-{n}",
+    kind = CounterOpened if n % 2 else CounterPaused
+    data = kind(
+        counter_id=f"{branch}-loket-{n}",
+        counter_name=f"Loket {n}",
         branch_id=branch,
-        data={"counter_id": f"{branch}-loket-{n}", "n": n},
-        time=datetime.now(UTC),
+        timezone="Asia/Makassar",
+        business_date=datetime.now(UTC).date(),
+        service_ids=("ktp",),
+        status="open" if n % 2 else "paused",
     )
+    return new_event(data, source="/ticketing", subject=f"{branch}-loket-{n}", time=datetime.now(UTC))
 
 
 async def _write(dsn: str, schema: str, events: list[CloudEvent]) -> None:

@@ -177,9 +177,9 @@ async def test_full_lifecycle_and_survey(hall: Hall, database_url: str) -> None:
         "survey.submitted",
     ]
     always = {
-        "ticket_id", "number", "branch_id", "timezone", "business_date", "service_id", "service_name", "agency_id",
-        "agency_name", "counter_id", "counter_name", "zone", "priority", "priority_group", "channel",
-        "issued_at", "status",
+        "ticket_id", "number", "branch_id", "timezone", "business_date", "service_id", "service_name",
+        "agency_id", "agency_name", "counter_id", "counter_name", "zone", "priority", "priority_group",
+        "channel", "issued_at", "status",
     }  # fmt: skip
     per_type = {
         "ticket.issued": {"position", "estimated_wait_seconds", "target_wait_seconds"},

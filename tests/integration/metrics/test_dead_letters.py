@@ -69,5 +69,8 @@ async def test_malformed_events_are_dead_lettered(hall: Hall, start_metrics: Sta
         ]
         == 1
     )
-    assert not await hall.processed(bad_survey)
+    rejected = await hall.fetchval(
+        "SELECT count(*) FROM processed_events WHERE event_id = $1::uuid", bad_survey["id"]
+    )
+    assert rejected == 0
     assert samples[key("qms_event_lag_seconds_count")] == 1

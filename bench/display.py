@@ -47,7 +47,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from websockets.asyncio.client import ClientConnection, connect
 
-from services.events import EventType, encode, new_event
+from services.events import TicketCalled, encode, new_event
 
 BRANCH = "bench-hall"
 WITA = ZoneInfo("Asia/Makassar")
@@ -144,35 +144,27 @@ def rss_kib(pid: int) -> int:
 
 
 def called_event(seq: int, number: str, counter: int) -> bytes:
-    data = {
-        "ticket_id": f"t-{uuid.uuid4().hex[:12]}",
-        "number": number,
-        "branch_id": BRANCH,
-        "business_date": datetime.now(WITA).date().isoformat(),
-        "service_id": "ktp",
-        "service_name": "KTP-el",
-        "agency_id": "disdukcapil",
-        "agency_name": "Disdukcapil",
-        "counter_id": f"c{counter}",
-        "counter_name": f"Loket {counter}",
-        "zone": "lantai-1",
-        "priority": False,
-        "priority_group": None,
-        "channel": "kiosk",
-        "issued_at": datetime.now(UTC).isoformat(),
-        "status": "called",
-        "called_at": datetime.now(UTC).isoformat(),
-        "operator": None,
-        "forced": False,
-    }
-    event = new_event(
-        EventType.TICKET_CALLED,
-        source="/ticketing",
-        subject=data["ticket_id"],
+    now = datetime.now(UTC)
+    data = TicketCalled(
+        ticket_id=f"t-{uuid.uuid4().hex[:12]}",
+        number=number,
         branch_id=BRANCH,
-        data=data,
-        time=datetime.now(UTC),
+        timezone=WITA.key,
+        business_date=now.astimezone(WITA).date(),
+        service_id="ktp",
+        service_name="KTP-el",
+        agency_id="disdukcapil",
+        agency_name="Disdukcapil",
+        counter_id=f"c{counter}",
+        counter_name=f"Loket {counter}",
+        zone="lantai-1",
+        priority=False,
+        channel="kiosk",
+        issued_at=now,
+        status="called",
+        called_at=now,
     )
+    event = new_event(data, source="/ticketing", subject=data.ticket_id, time=now)
     return encode(event.with_sequence(seq))
 
 

@@ -29,14 +29,14 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import aiohttp
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services.events import CloudEvent, EventType, encode, new_event
+from services.events import CloudEvent, EventType, encode, new_event, parse_data
 
 DSN = os.environ.get("DATABASE_URL", "postgresql://antrian:antrian@127.0.0.1:5433/antrian")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
@@ -54,36 +54,44 @@ def hall_events(branches: int) -> Iterator[CloudEvent]:
     for n in itertools.count():
         branch = f"bench-{n % branches}"
         ticket = str(uuid.uuid4())
-        issued_at = datetime.now(UTC).isoformat()
-        base = {
-            "ticket_id": ticket,
-            "number": f"A{n % 1000:03d}",
-            "branch_id": branch,
-            "business_date": "2026-11-28",
-            "service_id": f"svc-{n % 7}",
-            "agency_id": f"agency-{n % 3}",
-            "priority": False,
-            "channel": "kiosk",
-            "issued_at": issued_at,
-        }
+        issued_at = datetime.now(UTC)
+        base = dict(
+            ticket_id=ticket,
+            number=f"A{n % 1000:03d}",
+            branch_id=branch,
+            timezone="Asia/Makassar",
+            business_date=date(2026, 11, 28),
+            service_id=f"svc-{n % 7}",
+            service_name=f"Layanan {n % 7}",
+            agency_id=f"agency-{n % 3}",
+            agency_name=f"Instansi {n % 3}",
+            priority=False,
+            channel="kiosk",
+            issued_at=issued_at,
+        )
+        counter = {"counter_id": f"loket-{n % 5}", "counter_name": f"Loket {n % 5}"}
         steps: list[tuple[EventType, dict[str, object]]] = [
             (
                 EventType.TICKET_ISSUED,
-                {"counter_id": None, "estimated_wait_seconds": 300, "target_wait_seconds": 900},
+                {
+                    "status": "waiting",
+                    "position": 1,
+                    "estimated_wait_seconds": 300,
+                    "target_wait_seconds": 900,
+                },
             ),
-            (EventType.TICKET_CALLED, {"counter_id": f"loket-{n % 5}"}),
-            (EventType.TICKET_SERVING, {"counter_id": f"loket-{n % 5}"}),
-            (EventType.TICKET_COMPLETED, {"counter_id": f"loket-{n % 5}"}),
+            (EventType.TICKET_CALLED, {**counter, "status": "called", "called_at": datetime.now(UTC)}),
+            (EventType.TICKET_SERVING, {**counter, "status": "serving", "serving_at": datetime.now(UTC)}),
+            (
+                EventType.TICKET_COMPLETED,
+                {**counter, "status": "completed", "completed_at": datetime.now(UTC)},
+            ),
         ]
         for kind, extra in steps:
-            yield new_event(
-                kind,
-                source="/bench",
-                subject=ticket,
-                branch_id=branch,
-                data={**base, **extra},
-                time=datetime.now(UTC),
-            ).with_sequence(next(sequences[branch]))
+            data = parse_data(kind, {**base, **extra})
+            yield new_event(data, source="/bench", subject=ticket, time=datetime.now(UTC)).with_sequence(
+                next(sequences[branch])
+            )
 
 
 async def _produce(

@@ -89,22 +89,31 @@ def header(headers: Iterable[tuple[str, bytes]] | None, name: str) -> str | None
     return None
 
 
+async def _behind(reader: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    for tp, offset in end.items():
+        if await reader.position(tp) < offset:
+            return True
+    return False
+
+
 class DeadLetterWriter:
     """Sends refused records of one consumer to the DLQ topic, each source once."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str, consumer: str, counter: Counter) -> None:
-        self._producer = producer
+    def __init__(self, topic: str, consumer: str, counter: Counter) -> None:
         self._topic = topic
         self._consumer = consumer
         self._counter = counter
         self._sent: set[str] = set()
+        self._loaded = False
 
     def already_sent(self, source: str) -> bool:
         """Whether this consumer has dead-lettered ``source`` already."""
         return source in self._sent
 
     async def load(self, bootstrap_servers: str, *, timeout_ms: int = 1000) -> int:
-        """Remember every source this consumer dead-lettered before (read back from the DLQ topic)."""
+        """Remember every source this consumer dead-lettered before (read back from the DLQ topic, once)."""
+        if self._loaded:
+            return 0
         reader = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=None,
@@ -118,9 +127,9 @@ class DeadLetterWriter:
                 await reader.topics()
                 partitions = reader.partitions_for_topic(self._topic) or set()
             tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
-            if not tps:
-                return 0
-            return await self._read_back(reader, tps, timeout_ms)
+            found = await self._read_back(reader, tps, timeout_ms) if tps else 0
+            self._loaded = True
+            return found
         finally:
             await reader.stop()
 
@@ -131,7 +140,7 @@ class DeadLetterWriter:
         await reader.seek_to_beginning(*tps)
         end: dict[TopicPartition, int] = await reader.end_offsets(list(tps))
         found = 0
-        while any(await reader.position(tp) < end[tp] for tp in tps):
+        while await _behind(reader, end):
             batch = await reader.getmany(timeout_ms=timeout_ms, max_records=1000)
             for records in batch.values():
                 for record in records:
@@ -142,7 +151,7 @@ class DeadLetterWriter:
                             found += 1
         return found
 
-    async def send(self, record: Any, reason: Reason, detail: str) -> bool:
+    async def send(self, producer: AIOKafkaProducer, record: Any, reason: Reason, detail: str) -> bool:
         """Dead-letter ``record`` (an aiokafka ``ConsumerRecord``) unless done before; ``True`` if sent now.
 
         A broker that cannot be reached raises :class:`KafkaError` (the caller
@@ -154,20 +163,30 @@ class DeadLetterWriter:
         value = record.value if isinstance(record.value, bytes) else b""
         log.warning("dead-lettering %s (%s): %s", source, reason.value, detail[:MAX_DETAIL_CHARS])
         try:
-            await self._send(record.key, value, reason, detail, source, copy=len(value) <= MAX_COPY_BYTES)
+            await self._send(
+                producer, record.key, value, reason, detail, source, copy=len(value) <= MAX_COPY_BYTES
+            )
         except (MessageSizeTooLargeError, RecordTooLargeError):
-            await self._send(record.key, value, reason, detail, source, copy=False)
+            await self._send(producer, record.key, value, reason, detail, source, copy=False)
         self._sent.add(source)
         self._counter.labels(reason=reason.value).inc()
         return True
 
     async def _send(
-        self, key: bytes | None, value: bytes, reason: Reason, detail: str, source: str, *, copy: bool
+        self,
+        producer: AIOKafkaProducer,
+        key: bytes | None,
+        value: bytes,
+        reason: Reason,
+        detail: str,
+        source: str,
+        *,
+        copy: bool,
     ) -> None:
         body = value if copy else value[:EXCERPT_BYTES]
         key = key if key is None or len(key) <= EXCERPT_BYTES else key[:EXCERPT_BYTES]
         headers = dlq_headers(reason, detail, source, self._consumer, len(value), truncated=not copy)
-        await self._producer.send_and_wait(self._topic, value=body, key=key, headers=headers)
+        await producer.send_and_wait(self._topic, value=body, key=key, headers=headers)
 
 
 __all__ = [

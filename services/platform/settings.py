@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
@@ -106,7 +106,7 @@ class ServiceSettings(BaseSettings):
         names = {field.alias for field in cls.model_fields.values() if field.alias}
         given = {name: env[name] for name in names if name in env and env[name].strip()}
         try:
-            return cls(**given)
+            return cls(**cast(dict[str, Any], given))
         except ValidationError as exc:
             raise SettingsError(cls._explain(exc, given)) from None
 

@@ -110,7 +110,8 @@ async def test_readyz_names_a_database_that_is_gone(hall: Hall, start_metrics: S
     response = await client.get("/readyz")
     assert response.status == 503
     assert response.content_type == "application/problem+json"
-    assert (await response.json())["down"] == ["postgresql"]
+    assert (await response.json())["down"] == ["database"]
+    assert response.headers["Retry-After"]
     # /metrics still answers with the last stored figures; the API says 503, never 500.
     after = await scrape(client)
     assert after[key("qms_events_processed_total", type="ticket.issued")] == 3

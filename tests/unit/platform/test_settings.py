@@ -1,4 +1,4 @@
-"""One settings rule in every service: blank means the default, errors name the variable, secrets stay hidden."""
+"""One settings rule everywhere: blank means the default, errors name the variable, secrets hidden."""
 
 from __future__ import annotations
 

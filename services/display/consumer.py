@@ -155,7 +155,7 @@ class EventConsumer:
             await consumer.start()
             await producer.start()
             self._consumer = consumer
-            await self._dlq.load(s.kafka_bootstrap_servers)
+            await self._dlq.load(producer, s.kafka_bootstrap_servers)
             self._outage.recovered()
             await self._rebuild(consumer, producer)
             await self._follow(consumer, producer)

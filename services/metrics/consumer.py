@@ -87,7 +87,7 @@ class EventConsumer:
         while True:
             try:
                 if bootstrap_servers is not None:
-                    await self._dlq.load(bootstrap_servers)
+                    await self._dlq.load(self._producer, bootstrap_servers)
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=MAX_BATCH)
                 await self._handle_all(list(batches.items()))
                 await self._update_lag()

@@ -110,7 +110,7 @@ class DeadLetterWriter:
         """Whether this consumer has dead-lettered ``source`` already."""
         return source in self._sent
 
-    async def load(self, bootstrap_servers: str, *, timeout_ms: int = 1000) -> int:
+    async def load(self, producer: AIOKafkaProducer, bootstrap_servers: str, *, timeout_ms: int = 1000) -> int:
         """Remember every source this consumer dead-lettered before (read back from the DLQ topic, once)."""
         if self._loaded:
             return 0
@@ -122,10 +122,8 @@ class DeadLetterWriter:
         )
         await reader.start()
         try:
-            partitions = reader.partitions_for_topic(self._topic) or set()
-            if not partitions:
-                await reader.topics()
-                partitions = reader.partitions_for_topic(self._topic) or set()
+            # The producer's partitions_for() fetches the topic's metadata; the consumer has no public way.
+            partitions = await producer.partitions_for(self._topic)
             tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
             found = await self._read_back(reader, tps, timeout_ms) if tps else 0
             self._loaded = True

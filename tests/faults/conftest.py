@@ -1,0 +1,44 @@
+"""Helpers of the fault suite: real processes' apps, the real broker and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.platform.dlq import CONSUMER_HEADER, SOURCE_HEADER, header
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
+    """Poll ``check`` until it holds; fail after ``within`` seconds (a generous ceiling, not a timing)."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 - polling other processes' state
+            await asyncio.sleep(0.2)
+
+
+async def dead_letters(bootstrap: str, dlq: str) -> list[dict[str, Any]]:
+    """Every record of the DLQ topic ``dlq`` (one partition): its consumer, source and size."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await reader.start()
+    try:
+        tp = TopicPartition(dlq, 0)
+        reader.assign([tp])
+        await reader.seek_to_beginning(tp)
+        end = (await reader.end_offsets([tp]))[tp]
+        found: list[dict[str, Any]] = []
+        while await reader.position(tp) < end:
+            batch = await reader.getmany(tp, timeout_ms=1000)
+            for record in batch.get(tp, []):
+                found.append(
+                    {
+                        "consumer": header(record.headers, CONSUMER_HEADER),
+                        "source": header(record.headers, SOURCE_HEADER),
+                        "bytes": len(record.value or b""),
+                        "headers": {k: bytes(v).decode("utf-8", "replace") for k, v in record.headers},
+                    }
+                )
+        return found
+    finally:
+        await reader.stop()

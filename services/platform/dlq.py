@@ -110,7 +110,9 @@ class DeadLetterWriter:
         """Whether this consumer has dead-lettered ``source`` already."""
         return source in self._sent
 
-    async def load(self, producer: AIOKafkaProducer, bootstrap_servers: str, *, timeout_ms: int = 1000) -> int:
+    async def load(
+        self, producer: AIOKafkaProducer, bootstrap_servers: str, *, timeout_ms: int = 1000
+    ) -> int:
         """Remember every source this consumer dead-lettered before (read back from the DLQ topic, once)."""
         if self._loaded:
             return 0

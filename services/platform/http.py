@@ -38,9 +38,12 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 # starting, shutting down or crashed (class 57P: CannotConnectNow, AdminShutdown,
 # CrashShutdown), a connection is lost or refused (class 08, InterfaceError,
 # OSError), too many connections (53300), or the pool could not hand one out in
-# time (TimeoutError).
+# time (TimeoutError). asyncpg's InternalClientError ("cannot switch to state
+# 12; another operation is in progress") is what a connection that broke in the
+# middle of a query raises next (seen when PostgreSQL restarts under load).
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.InterfaceError,

@@ -22,6 +22,9 @@ CONNECTION_ERRORS: list[Callable[[], BaseException]] = [
     lambda: asyncpg.exceptions.ConnectionFailureError("connection failure"),
     lambda: asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
     lambda: asyncpg.InterfaceError("cannot call Connection.fetch(): connection has been released"),
+    lambda: asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    ),
     lambda: ConnectionRefusedError(111, "Connection refused"),
     lambda: TimeoutError(),  # the pool could not hand out a connection in time
 ]

@@ -1,8 +1,4 @@
-"""Display settings, read once from the environment into a frozen object.
-
-The rules (blank means the default, a bad value stops start-up naming the
-variable) are the platform's: see :mod:`services.platform.settings`.
-"""
+"""The display service's environment, read once under the platform's rules (blank = default)."""
 
 from __future__ import annotations
 

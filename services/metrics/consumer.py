@@ -76,6 +76,7 @@ class EventConsumer:
         self._dlq = DeadLetterWriter(dlq_topic, "metrics", metrics.dead_lettered)
         self._outage = OutageLog(logger, "metrics consumer")
         self._failing_since: float | None = None
+        metrics.consumer_stuck.set_function(self.stuck_seconds)  # read at each scrape, so never stale
 
     async def run(self, bootstrap_servers: str | None = None) -> None:
         """Consume until cancelled; failures are logged once per outage and retried with back-off.
@@ -106,13 +107,11 @@ class EventConsumer:
         backoff.reset()
         self._outage.recovered()
         self._failing_since = None
-        self._metrics.consumer_stuck.set(0)
 
     async def _failed(self, exc: Exception) -> None:
         if self._failing_since is None:
             self._failing_since = time.monotonic()
             logger.debug("consuming failed", exc_info=exc)
-        self._metrics.consumer_stuck.set(self.stuck_seconds())
         self._outage.failed(repr(exc))
         # The lag must tell the truth while the loop is stuck: the high-water marks still move.
         with contextlib.suppress(KafkaError, OSError, TimeoutError):

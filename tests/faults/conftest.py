@@ -6,8 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
+from services.metrics.app import init_app as metrics_app
+from services.metrics.settings import Settings as MetricsSettings
 from services.platform.dlq import CONSUMER_HEADER, SOURCE_HEADER, header
 
 
@@ -42,3 +46,31 @@ async def dead_letters(bootstrap: str, dlq: str) -> list[dict[str, Any]]:
         return found
     finally:
         await reader.stop()
+
+
+async def start_metrics(
+    kafka: str, database_url: str, topic: str, dlq: str, schema: str
+) -> TestClient[Any, Any]:
+    """A metrics service built by its real factory, consuming ``topic`` into ``schema``."""
+    settings = MetricsSettings.from_env(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "DATABASE_URL": database_url,
+            "METRICS_DB_SCHEMA": schema,
+            "ANTRIAN_EVENTS_TOPIC": topic,
+            "ANTRIAN_DLQ_TOPIC": dlq,
+            "METRICS_CONSUMER_GROUP": f"metrics-{schema}",
+            "METRICS_TICKETING_URL": "http://127.0.0.1:9",
+        }
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(metrics_app(settings), host="127.0.0.1"))
+    await client.start_server()
+    return client
+
+
+async def samples(client: TestClient[Any, Any], name: str) -> float:
+    """The sum of the samples called ``name`` in the service's /metrics."""
+    text = await (await client.get("/metrics")).text()
+    return sum(
+        s.value for family in text_string_to_metric_families(text) for s in family.samples if s.name == name
+    )

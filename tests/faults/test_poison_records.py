@@ -16,16 +16,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from aiokafka import AIOKafkaProducer
 
 from services.display.app import init_app as display_app
 from services.display.server import Running, start
 from services.events import EventType
-from services.metrics.app import init_app as metrics_app
-from services.metrics.settings import Settings as MetricsSettings
 from tests.conftest import SchemaFactory, TopicFactory
-from tests.faults.conftest import dead_letters, wait_until
+from tests.faults.conftest import dead_letters, start_metrics, wait_until
 from tests.integration.display.hallkit import HallFeed, display_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -49,25 +47,6 @@ async def _status(session: aiohttp.ClientSession, url: str) -> int:
         return response.status
 
 
-async def _metrics_client(
-    kafka: str, database_url: str, topic: str, dlq: str, schema: str
-) -> TestClient[Any, Any]:
-    settings = MetricsSettings.from_env(
-        {
-            "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "DATABASE_URL": database_url,
-            "METRICS_DB_SCHEMA": schema,
-            "ANTRIAN_EVENTS_TOPIC": topic,
-            "ANTRIAN_DLQ_TOPIC": dlq,
-            "METRICS_CONSUMER_GROUP": f"metrics-{schema}",
-            "METRICS_TICKETING_URL": "http://127.0.0.1:9",
-        }
-    )
-    client: TestClient[Any, Any] = TestClient(TestServer(metrics_app(settings), host="127.0.0.1"))
-    await client.start_server()
-    return client
-
-
 async def test_huge_and_random_records_are_dead_lettered_once_and_consuming_goes_on(
     new_topic: TopicFactory,
     new_schema: SchemaFactory,
@@ -81,7 +60,7 @@ async def test_huge_and_random_records_are_dead_lettered_once_and_consuming_goes
     feed = HallFeed(big_producer, topic)
     settings = display_settings(kafka_bootstrap, topic, dlq, tmp_path)
     display: Running = await start(display_app(settings), "127.0.0.1", 0)
-    metrics = await _metrics_client(kafka_bootstrap, database_url, topic, dlq, await new_schema())
+    metrics = await start_metrics(kafka_bootstrap, database_url, topic, dlq, await new_schema())
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
     display_ready = f"http://127.0.0.1:{display.port}/readyz"
     try:

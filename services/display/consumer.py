@@ -105,6 +105,7 @@ class EventConsumer:
         self.rebuilt = asyncio.Event()
         self._dlq = DeadLetterWriter(settings.dlq_topic, "display", metrics.dead_lettered)
         self._outage = OutageLog(log, "display consumer: Kafka")
+        self.failed_sessions = 0  # sessions ended by a broker error, since start
 
     async def run(self) -> None:
         """Consume forever; reconnect with backoff when the broker fails."""
@@ -114,6 +115,7 @@ class EventConsumer:
                 try:
                     await self._session()
                 except KafkaError as exc:
+                    self.failed_sessions += 1
                     self._outage.failed(exc)
                 except Exception:  # the task's outermost loop: log with context and go on
                     log.exception("display consumer crashed; retrying")

@@ -109,13 +109,23 @@ async def _answer(request: web.Request, handler: Handler, translate: Translate |
 
 
 def edge_middleware(latency: Histogram, translate: Translate | None = None) -> Middleware:
-    """Problem details for every error, a request id bound to the logs, and request timing."""
+    """Problem details for every error, request timing, and the request's context bound to its logs.
+
+    The request id (``X-Request-Id`` or a new one) and the branch, ticket and
+    counter named by the route appear in every line logged while it is handled.
+    """
 
     @web.middleware
     async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
         request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-        with bind(request_id=request_id):
+        info = request.match_info
+        with bind(
+            request_id=request_id,
+            branch=info.get("branch_id"),
+            ticket=info.get("ticket_id"),
+            counter=info.get("counter_id"),
+        ):
             response = await _answer(request, handler, translate)
         method = request.method if request.method in _METHODS else "OTHER"
         latency.labels(method, route_pattern(request), str(response.status)).observe(

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from services.platform.health import Check, add_health_routes
 from services.platform.http import edge_middleware, http_latency, is_unavailable, secure
+from services.platform.logs import context
 
 CONNECTION_ERRORS: list[Callable[[], BaseException]] = [
     lambda: asyncpg.CannotConnectNowError("the database system is starting up"),
@@ -98,3 +99,18 @@ async def test_every_response_carries_the_security_headers(path: str) -> None:
 async def test_a_framable_response_names_its_ancestors() -> None:
     _, _, headers = await _get(_app(framable=True), "/page")
     assert "frame-ancestors https://signage.example" in headers["Content-Security-Policy"]
+
+
+async def test_a_request_binds_its_id_and_route_ids_to_every_log_line() -> None:
+    seen: list[dict[str, str]] = []
+    app = web.Application(middlewares=[edge_middleware(http_latency(CollectorRegistry()))])
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(context())
+        return web.Response(text="ok")
+
+    app.router.add_get("/branches/{branch_id}/counters/{counter_id}", handler)
+    async with TestClient(TestServer(app)) as client:
+        await client.get("/branches/bjb/counters/c1", headers={"X-Request-Id": "req-7"})
+    assert seen == [{"request_id": "req-7", "branch": "bjb", "counter": "c1"}]
+    assert context() == {}

@@ -13,6 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.metrics.app import init_app as metrics_app
 from services.metrics.settings import Settings as MetricsSettings
 from services.platform.dlq import CONSUMER_HEADER, SOURCE_HEADER, header
+from services.ticketing.app import init_app as ticketing_app
+from tests.integration.ticketing.conftest import hall_doc, new_branch_id, seed, settings_for
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
@@ -74,3 +76,12 @@ async def samples(client: TestClient[Any, Any], name: str) -> float:
     return sum(
         s.value for family in text_string_to_metric_families(text) for s in family.samples if s.name == name
     )
+
+
+async def start_ticketing(database_url: str, schema: str) -> tuple[TestClient[Any, Any], str]:
+    """Ticketing built by its real factory on ``schema`` with a seeded hall; return it and the branch id."""
+    branch = new_branch_id()
+    await seed(database_url, schema, hall_doc(branch))
+    client: TestClient[Any, Any] = TestClient(TestServer(ticketing_app(settings_for(database_url, schema))))
+    await client.start_server()
+    return client, branch

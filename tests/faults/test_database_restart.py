@@ -14,21 +14,15 @@ import os
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from services.display.app import init_app as display_app
 from services.display.server import start
-from services.metrics.app import init_app as metrics_app
-from services.metrics.settings import Settings as MetricsSettings
-from services.ticketing.app import init_app as ticketing_app
 from tests.conftest import SchemaFactory, TopicFactory
-from tests.faults.conftest import wait_until
+from tests.faults.conftest import start_metrics, start_ticketing, wait_until
 from tests.integration.display.hallkit import display_settings
-from tests.integration.ticketing.conftest import hall_doc, new_branch_id, seed, settings_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -86,25 +80,9 @@ async def test_a_postgresql_restart_under_load_is_answered_503_with_retry_after(
     tmp_path: Path,
 ) -> None:
     _pg_ctl()  # skip early when there is no cluster to restart
-    tschema, mschema = await new_schema(), await new_schema()
-    branch = new_branch_id()
-    await seed(database_url, tschema, hall_doc(branch))
-    ticketing: TestClient[Any, Any] = TestClient(
-        TestServer(ticketing_app(settings_for(database_url, tschema)))
-    )
-    await ticketing.start_server()
+    ticketing, branch = await start_ticketing(database_url, await new_schema())
     topic = await new_topic(partitions=1)
-    msettings = MetricsSettings.from_env(
-        {
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "DATABASE_URL": database_url,
-            "METRICS_DB_SCHEMA": mschema,
-            "ANTRIAN_EVENTS_TOPIC": topic,
-            "METRICS_CONSUMER_GROUP": f"metrics-{mschema}",
-        }
-    )
-    metrics: TestClient[Any, Any] = TestClient(TestServer(metrics_app(msettings), host="127.0.0.1"))
-    await metrics.start_server()
+    metrics = await start_metrics(kafka_bootstrap, database_url, topic, topic + ".dlq", await new_schema())
     display = await start(
         display_app(display_settings(kafka_bootstrap, topic, topic + ".dlq", tmp_path)), "127.0.0.1", 0
     )

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser
 
 from services.display.app import init_app as display_app
 from services.display.server import start
-from services.ticketing.app import init_app as ticketing_app
 from tests.browser.conftest import browser
 from tests.conftest import SchemaFactory, TopicFactory
+from tests.faults.conftest import start_ticketing
 from tests.integration.display.hallkit import display_settings
-from tests.integration.ticketing.conftest import hall_doc, new_branch_id, seed, settings_for
 
 __all__ = ["browser"]
 
@@ -61,13 +58,7 @@ async def test_pages_pass_the_strict_csp_and_cannot_be_framed(
     new_topic: TopicFactory,
     tmp_path: Path,
 ) -> None:
-    schema = await new_schema()
-    branch = new_branch_id()
-    await seed(database_url, schema, hall_doc(branch))
-    ticketing: TestClient[Any, Any] = TestClient(
-        TestServer(ticketing_app(settings_for(database_url, schema)))
-    )
-    await ticketing.start_server()
+    ticketing, branch = await start_ticketing(database_url, await new_schema())
     topic = await new_topic(partitions=1)
     display = await start(
         display_app(display_settings(kafka_bootstrap, topic, topic + ".dlq", tmp_path)), "127.0.0.1", 0

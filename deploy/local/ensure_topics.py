@@ -13,11 +13,19 @@ import sys
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-# (name, partitions): several partitions for the event stream so that
-# branches spread over consumers; the DLQ is small and rarely written.
-TOPICS = (("queue.events", 6), ("queue.events.dlq", 1))
+# (name, partitions, max.message.bytes): several partitions for the event
+# stream so that branches spread over consumers; the DLQ is small and rarely
+# written. The size bound keeps an oversized record out of the log: events are a
+# few KiB, the relay refuses more than 256 KiB (services/ticketing/outbox.py),
+# and the DLQ holds a copy of a refused record of up to 512 KiB, or an excerpt.
+TOPICS = (("queue.events", 6, 512 * 1024), ("queue.events.dlq", 1, 1024 * 1024))
+
+
+def _config(max_bytes: int) -> dict[str, str]:
+    return {"max.message.bytes": str(max_bytes)}
 
 
 def _port_open(bootstrap: str) -> bool:
@@ -40,9 +48,14 @@ async def _ensure(bootstrap: str, deadline: float) -> list[str]:
         try:
             await admin.start()
             existing = set(await admin.list_topics())
-            missing = [NewTopic(n, p, 1) for n, p in TOPICS if n not in existing]
+            missing = [NewTopic(n, p, 1, topic_configs=_config(b)) for n, p, b in TOPICS if n not in existing]
             if missing:
                 await admin.create_topics(missing)
+            present = [
+                ConfigResource(ConfigResourceType.TOPIC, n, _config(b)) for n, _, b in TOPICS if n in existing
+            ]
+            if present:  # topics made by an older version get the bound too
+                await admin.alter_configs(present)
             return [t.name for t in missing]
         except KafkaError as exc:
             if time.monotonic() > deadline:

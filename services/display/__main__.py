@@ -8,47 +8,17 @@ stop accepting, close every screen with 1001 (going away), drain and exit.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import sys
-from datetime import UTC, datetime
 
 from services.display.app import init_app
-from services.display.errors import SettingsError
 from services.display.server import start
 from services.display.settings import Settings
+from services.platform.logs import configure
+from services.platform.settings import SettingsError
 
 log = logging.getLogger("services.display")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "service": "display",
-        }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(log_format: str | None) -> None:
-    """Install the one handler of the process."""
-    handler = logging.StreamHandler(sys.stderr)
-    use_json = log_format == "json" or (log_format is None and not sys.stderr.isatty())
-    if use_json:
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
 async def serve(settings: Settings) -> None:
@@ -70,7 +40,7 @@ def main() -> int:
     except SettingsError as exc:
         print(f"display: {exc}", file=sys.stderr)  # noqa: T201  (logging is not configured yet)
         return 2
-    configure_logging(settings.log_format)
+    configure("display", settings.log_format)
     asyncio.run(serve(settings))
     return 0
 

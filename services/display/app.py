@@ -13,11 +13,9 @@ import contextlib
 import json
 import logging
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -30,6 +28,9 @@ from services.display.hall import Clock, Hall
 from services.display.hub import Hub, parse_target
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
+from services.platform.health import Check, add_health_routes
+from services.platform.http import edge_middleware, secure
+from services.platform.problems import problem, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,7 @@ HUB = web.AppKey("hub", Hub)
 CONSUMER = web.AppKey("consumer", EventConsumer)
 DIRECTORY = web.AppKey("directory", Directory)
 
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _utc_now() -> datetime:
@@ -53,7 +52,8 @@ def _utc_now() -> datetime:
 def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     """Build the display application (nothing starts until the app runs)."""
     metrics = DisplayMetrics()
-    app = web.Application(middlewares=[_observe(metrics)])
+    app = web.Application(middlewares=[edge_middleware(metrics.http_duration)])
+    secure(app, framable=lambda request: _frame_ancestors(request, settings))
     directory = Directory(settings.ticketing_url, settings.default_timezone, settings.directory_ttl_seconds)
     hall = Hall(directory, AudioStore(settings.audio_cache, settings.espeak), clock)
     hub = Hub(
@@ -69,8 +69,7 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     app[DIRECTORY] = directory
     app[CONSUMER] = EventConsumer(settings, hall, hub, metrics)
     app.cleanup_ctx.append(_background_tasks)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    add_health_routes(app, CHECKS)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/display/{branch_id}", display_page)
     app.router.add_get("/api/v1/branches/{branch_id}/screen", screen_json)
@@ -104,51 +103,20 @@ async def _heartbeat(app: web.Application) -> None:
         hub.heartbeat()
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> web.Response:
-    """An RFC 9457 problem details response."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return web.json_response(body, status=status, content_type="application/problem+json")
+def _frame_ancestors(request: web.Request, settings: Settings) -> tuple[str, ...]:
+    """Only the hall page may be framed, and only by the configured ancestors."""
+    return settings.frame_ancestors if request.path.startswith("/display/") else ()
 
 
-def _observe(metrics: DisplayMetrics) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            if status < 400:
-                raise
-            return problem(status, exc.reason, f"{request.method} {request.path}: {exc.reason}")
-        finally:
-            resource = request.match_info.route.resource
-            route = resource.canonical if resource is not None else "unmatched"
-            method = request.method if request.method in _METHODS else "OTHER"
-            elapsed = time.perf_counter() - start
-            metrics.http_duration.labels(method, route, str(status)).observe(elapsed)
-
-    return middleware
+async def _rebuilt(app: web.Application) -> bool:
+    return app[HALL].ready
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 while the process is alive."""
-    return web.json_response({"status": "ok"})
+async def _kafka_up(app: web.Application) -> bool:
+    return await app[CONSUMER].healthy()
 
 
-async def readyz(request: web.Request) -> web.Response:
-    """200 when Kafka answers and today's state is rebuilt; else 503 naming what is not."""
-    down = []
-    if not request.app[HALL].ready:
-        down.append("rebuild")
-    if not await request.app[CONSUMER].healthy():
-        down.append("kafka")
-    if down:
-        return problem(503, "Service Unavailable", f"not ready: {', '.join(down)}", down=down)
-    return web.json_response({"status": "ready"})
+CHECKS = (Check("rebuild", _rebuilt), Check("kafka", _kafka_up))
 
 
 async def metrics_page(request: web.Request) -> web.Response:
@@ -177,7 +145,7 @@ async def screen_json(request: web.Request) -> web.Response:
     if target is None:
         return problem(400, "Bad Request", "zone must be 1-64 letters, digits, '.', '_', ':' or '-'")
     if not request.app[HALL].ready:
-        return problem(503, "Service Unavailable", "the hall state is being rebuilt; retry")
+        return unavailable("the hall state is being rebuilt; retry")
     if await request.app[HALL].exists(branch_id) is False:
         return problem(404, "Not Found", f"there is no branch {branch_id!r}")
     return web.Response(
@@ -192,7 +160,7 @@ async def audio_file(request: web.Request) -> web.StreamResponse:
         path = await request.app[HALL].audio.wav(request.match_info["audio_id"])
     except AudioError as exc:
         log.warning("speech synthesis failed: %s", exc)
-        return problem(503, "Service Unavailable", "speech synthesis is unavailable")
+        return unavailable("speech synthesis is unavailable")
     if path is None:
         return problem(404, "Not Found", "no such announcement")
     return web.FileResponse(

@@ -32,14 +32,15 @@ from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
 from services.events import (
-    DLQ_CONSUMER_HEADER,
-    DLQ_REASON_HEADER,
     EventError,
     InvalidDataError,
     MalformedEventError,
     UnknownEventTypeError,
     decode,
 )
+from services.platform.backoff import Backoff
+from services.platform.dlq import DeadLetterWriter, Reason
+from services.platform.outage import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +105,23 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.rebuilt = asyncio.Event()
+        self._dlq = DeadLetterWriter(settings.dlq_topic, "display", metrics.dead_lettered)
+        self._outage = OutageLog(log, "display consumer: Kafka")
+        self.failed_sessions = 0  # sessions ended by a broker error, since start
 
     async def run(self) -> None:
         """Consume forever; reconnect with backoff when the broker fails."""
-        delay = 0.5
+        backoff = Backoff(0.5, 15.0)
         try:
             while True:
                 try:
                     await self._session()
                 except KafkaError as exc:
-                    log.warning("kafka session failed, retrying in %.1fs: %s", delay, exc)
+                    self.failed_sessions += 1
+                    self._outage.failed(exc)
                 except Exception:  # the task's outermost loop: log with context and go on
-                    log.exception("display consumer crashed, retrying in %.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 15.0)
+                    log.exception("display consumer crashed; retrying")
+                await asyncio.sleep(backoff.next())
         finally:
             for task in list(self._background):
                 task.cancel()
@@ -155,6 +159,8 @@ class EventConsumer:
             await consumer.start()
             await producer.start()
             self._consumer = consumer
+            await self._dlq.load(producer, s.kafka_bootstrap_servers)
+            self._outage.recovered()
             await self._rebuild(consumer, producer)
             await self._follow(consumer, producer)
         finally:
@@ -255,17 +261,4 @@ class EventConsumer:
             task.add_done_callback(self._background.discard)
 
     async def _dead_letter(self, record: ConsumerRecord, producer: AIOKafkaProducer, exc: Exception) -> None:
-        reason = dlq_reason(exc)
-        log.warning(
-            "dead-lettering %s[%s]@%s (%s): %s", record.topic, record.partition, record.offset, reason, exc
-        )
-        headers = [
-            (DLQ_REASON_HEADER, reason.encode()),
-            (DLQ_CONSUMER_HEADER, b"display"),
-            ("dlq-detail", str(exc)[:500].encode()),
-            ("dlq-source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-        ]
-        await producer.send_and_wait(
-            self._settings.dlq_topic, value=record.value, key=record.key, headers=headers
-        )
-        self._metrics.dead_lettered.labels(reason).inc()
+        await self._dlq.send(producer, record, Reason(dlq_reason(exc)), str(exc))

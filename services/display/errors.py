@@ -3,18 +3,19 @@
 Tree::
 
     DisplayError                root of everything this service raises
-    ├── SettingsError           an environment variable is missing or malformed
     ├── ScreenError             an event's data cannot be folded (dead-lettered)
     └── AudioError              the speech synthesizer failed
+
+Settings errors are the platform's :class:`SettingsError` (re-exported here).
 """
+
+from services.platform.settings import SettingsError
+
+__all__ = ["AudioError", "DisplayError", "ScreenError", "SettingsError"]
 
 
 class DisplayError(Exception):
     """Root of every error raised by the display service."""
-
-
-class SettingsError(DisplayError):
-    """A setting read from the environment is invalid; the message names it."""
 
 
 class ScreenError(DisplayError):

@@ -2,6 +2,8 @@
 
 A registry per app (not the global one) lets tests run several instances in
 one process. Names are fixed in DESIGN.md and the lead's metric list.
+The HTTP latency histogram and the dead-letter counter are the platform's,
+so their names are the same in every service.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from prometheus_client import (
     ProcessCollector,
 )
 
-HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+from services.platform.dlq import dead_letter_counter
+from services.platform.http import http_latency
+
 LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -27,13 +31,7 @@ class DisplayMetrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         r = self.registry
-        self.http_duration = Histogram(
-            "qms_http_request_duration_seconds",
-            "HTTP request duration by route pattern",
-            ["method", "route", "status"],
-            buckets=HTTP_BUCKETS,
-            registry=r,
-        )
+        self.http_duration = http_latency(r)
         self.connections = Gauge(
             "qms_display_connections", "Open hall screen websockets", ["branch"], registry=r
         )
@@ -52,9 +50,7 @@ class DisplayMetrics:
         self.events_processed = Counter(
             "qms_display_events_processed", "Events folded into screens", ["type"], registry=r
         )
-        self.dead_lettered = Counter(
-            "qms_display_events_dead_lettered", "Events sent to the DLQ", ["reason"], registry=r
-        )
+        self.dead_lettered = dead_letter_counter(r)
         self.event_lag = Histogram(
             "qms_display_event_lag_seconds",
             "Event time to the moment screens were sent the change",

@@ -3,44 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sys
-from datetime import UTC, datetime
 
 from aiohttp import web
 
 from services.metrics.app import init_app
-from services.metrics.errors import MetricsError
+from services.metrics.errors import MetricsError, SettingsError
 from services.metrics.settings import Settings
 from services.metrics.store import open_pool
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message (and the exception)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Render ``record`` as a JSON line."""
-        line = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
-
-
-def configure_logging(log_format: str) -> None:
-    """Send logs to stderr: JSON lines or readable text."""
-    handler = logging.StreamHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+from services.platform.logs import configure
 
 
 async def _migrate(settings: Settings) -> None:
@@ -52,10 +24,10 @@ def main(argv: list[str]) -> int:
     """Entry point; returns the exit status."""
     try:
         settings = Settings.from_env()
-    except MetricsError as exc:
+    except SettingsError as exc:
         print(f"metrics: configuration error: {exc}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2
-    configure_logging(settings.log_format)
+    configure("metrics", settings.log_format)
     log = logging.getLogger("services.metrics")
     try:
         if argv[:1] == ["migrate"]:

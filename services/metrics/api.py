@@ -1,4 +1,4 @@
-"""HTTP handlers: health, readiness, the Prometheus exposition, daily reports and the IKM."""
+"""HTTP handlers: the Prometheus exposition, daily reports and the IKM."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.metrics import keys
 from services.metrics.errors import StoreError
-from services.metrics.http import problem
 from services.metrics.ikm import compute
 from services.metrics.reports import daily_report
+from services.platform.problems import problem
 
 logger = logging.getLogger(__name__)
 
@@ -56,25 +56,6 @@ def _date_param(request: web.Request, name: str, default: date | None = None) ->
         return date.fromisoformat(value)
     except ValueError:
         raise BadParameter(f"query parameter {name!r} must be a date YYYY-MM-DD") from None
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """Alive: the process answers."""
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """Ready when PostgreSQL and Kafka answer and the consumer runs; else 503 naming what is down."""
-    down: list[str] = []
-    try:
-        await request.app[keys.STORE].ping()
-    except StoreError:
-        down.append("postgresql")
-    if not await request.app[keys.KAFKA_CHECK]():
-        down.append("kafka")
-    if down:
-        return problem(503, "Service Unavailable", f"not ready: {', '.join(down)} down", down=down)
-    return web.json_response({"status": "ready"})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -14,16 +14,19 @@ from aiokafka.errors import KafkaError
 
 from services.metrics import api, keys
 from services.metrics.consumer import EventConsumer
-from services.metrics.errors import BrokerUnavailable, StoreError
+from services.metrics.errors import BrokerUnavailable, StoreError, UnstorableData
 from services.metrics.exporter import build_registry
-from services.metrics.http import edge_middleware
 from services.metrics.settings import Settings
 from services.metrics.store import MetricsStore, open_pool
 from services.metrics.zones import BranchZones
+from services.platform.health import Check, add_health_routes
+from services.platform.http import edge_middleware, secure
+from services.platform.problems import unavailable
 
 logger = logging.getLogger(__name__)
 
 KAFKA_CHECK_TIMEOUT = 3.0
+STUCK_AFTER = 30.0  # seconds of failed consuming after which the service says it is not ready
 PURGE_INTERVAL = 3600.0  # seconds between purges of old processed marks (the first after one interval)
 
 
@@ -36,18 +39,47 @@ def init_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> web
     """Build the metrics application; resources open in ``cleanup_ctx`` when it starts."""
     zones = BranchZones(settings.default_timezone)
     process = build_registry(clock, zones.cached)
-    app = web.Application(middlewares=[edge_middleware(process.http_duration)])
+    app = web.Application(middlewares=[edge_middleware(process.http_duration, _translate)])
+    secure(app)
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock
     app[keys.ZONES] = zones
     app[keys.PROCESS_METRICS] = process
     app.cleanup_ctx.extend([_database, _kafka, _housekeeping])
-    app.router.add_get("/healthz", api.healthz)
-    app.router.add_get("/readyz", api.readyz)
+    add_health_routes(app, CHECKS)
     app.router.add_get("/metrics", api.metrics)
     app.router.add_get("/api/v1/reports/daily", api.daily)
     app.router.add_get("/api/v1/branches/{branch_id}/ikm", api.ikm)
     return app
+
+
+def _translate(exc: Exception) -> web.StreamResponse | None:
+    """A store that cannot answer is a 503 (with ``Retry-After``); a value it refuses is not."""
+    if isinstance(exc, StoreError) and not isinstance(exc, UnstorableData):
+        logger.warning("database unavailable: %s", exc)
+        return unavailable("the metrics database does not answer")
+    return None
+
+
+async def _database_up(app: web.Application) -> bool:
+    await app[keys.STORE].ping()
+    return True
+
+
+async def _kafka_up(app: web.Application) -> bool:
+    return await app[keys.KAFKA_CHECK]()
+
+
+async def _consumer_advancing(app: web.Application) -> bool:
+    """Down while a partition is stuck: the consume loop has failed for STUCK_AFTER seconds."""
+    return app[keys.CONSUMER].stuck_seconds() < STUCK_AFTER
+
+
+CHECKS = (
+    Check("database", _database_up),
+    Check("kafka", _kafka_up),
+    Check("consumer", _consumer_advancing),
+)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -119,7 +151,8 @@ async def _kafka(app: web.Application) -> AsyncIterator[None]:
         settings.dlq_topic,
         app[keys.CLOCK],
     )
-    task = asyncio.create_task(worker.run(), name="metrics-consumer")
+    app[keys.CONSUMER] = worker
+    task = asyncio.create_task(worker.run(settings.kafka_bootstrap_servers), name="metrics-consumer")
 
     async def kafka_ready() -> bool:
         if task.done():

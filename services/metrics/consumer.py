@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import IllegalStateError, KafkaError
 
 from services.events import (
-    DLQ_CONSUMER_HEADER,
-    DLQ_REASON_HEADER,
     CloudEvent,
     EventError,
     InvalidDataError,
@@ -30,11 +29,13 @@ from services.metrics.errors import UnstorableData
 from services.metrics.exporter import ProcessMetrics
 from services.metrics.store import MetricsStore
 from services.metrics.zones import BranchZones
+from services.platform.backoff import Backoff
+from services.platform.dlq import DeadLetterWriter, Reason
+from services.platform.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
 def _decode(value: object) -> CloudEvent:
@@ -75,23 +76,49 @@ class EventConsumer:
         self._dlq_topic = dlq_topic
         self._clock = clock
         self._committed: dict[TopicPartition, int] = {}
+        self._dlq = DeadLetterWriter(dlq_topic, "metrics", metrics.dead_lettered)
+        self._outage = OutageLog(logger, "metrics consumer")
+        self._failing_since: float | None = None
+        metrics.consumer_stuck.set_function(self.stuck_seconds)  # read at each scrape, so never stale
 
-    async def run(self) -> None:
-        """Consume until cancelled; failures are logged and retried with backoff."""
-        failures = 0
+    async def run(self, bootstrap_servers: str | None = None) -> None:
+        """Consume until cancelled; failures are logged once per outage and retried with back-off.
+
+        ``bootstrap_servers``, when given, is where the sources this consumer
+        dead-lettered before are read back from, so none is sent twice.
+        """
+        backoff = Backoff(0.5, 5.0)
         while True:
             try:
+                if bootstrap_servers is not None:
+                    await self._dlq.load(self._producer, bootstrap_servers)
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=MAX_BATCH)
                 await self._handle_all(list(batches.items()))
                 await self._update_lag()
-                failures = 0
+                self._progressed(backoff)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the task's outermost loop: log with context, back off, go on
-                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                logger.exception("consuming failed (attempt %s); retrying in %s s", failures, delay)
-                await asyncio.sleep(delay)
+            except Exception as exc:  # noqa: BLE001  (the outermost loop: logged once per outage, go on)
+                await self._failed(exc)
+                await asyncio.sleep(backoff.next())
+
+    def stuck_seconds(self) -> float:
+        """How long the loop has failed without progress (0 while it advances)."""
+        return 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+
+    def _progressed(self, backoff: Backoff) -> None:
+        backoff.reset()
+        self._outage.recovered()
+        self._failing_since = None
+
+    async def _failed(self, exc: Exception) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            logger.debug("consuming failed", exc_info=exc)
+        self._outage.failed(repr(exc))
+        # The lag must tell the truth while the loop is stuck: the high-water marks still move.
+        with contextlib.suppress(KafkaError, OSError, TimeoutError):
+            await self._update_lag()
 
     async def _handle_all(
         self, batches: Sequence[tuple[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]]
@@ -142,18 +169,7 @@ class EventConsumer:
                 self._metrics.event_lag.observe(max(0.0, lag))
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, detail: str) -> None:
-        logger.warning(
-            "dead-lettering record %s/%s@%s: %s (%s)",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason,
-            detail,
-        )
-        headers = [(DLQ_REASON_HEADER, reason.encode()), (DLQ_CONSUMER_HEADER, b"metrics")]
-        value = record.value if isinstance(record.value, bytes) else b""
-        await self._producer.send_and_wait(self._dlq_topic, value=value, key=record.key, headers=headers)
-        self._metrics.dead_lettered.labels(reason=reason).inc()
+        await self._dlq.send(self._producer, record, Reason(reason), detail)
 
     async def _update_lag(self) -> None:
         assigned = self._consumer.assignment()

@@ -3,20 +3,28 @@
 ::
 
     MetricsError
-     ├── SettingsError        a missing or malformed environment variable
      ├── InvalidEventData     an event whose envelope is valid but whose data cannot be folded
      ├── BrokerUnavailable    Kafka could not be reached at start-up
      └── StoreError           PostgreSQL refused or is unreachable
           └── UnstorableData  PostgreSQL refused a value of the data (never worth retrying)
+
+Settings errors are the platform's :class:`SettingsError` (re-exported here).
 """
+
+from services.platform.settings import SettingsError
+
+__all__ = [
+    "BrokerUnavailable",
+    "InvalidEventData",
+    "MetricsError",
+    "SettingsError",
+    "StoreError",
+    "UnstorableData",
+]
 
 
 class MetricsError(Exception):
     """Root of every error the metrics service raises on purpose."""
-
-
-class SettingsError(MetricsError):
-    """A missing or malformed environment variable; the message names it."""
 
 
 class InvalidEventData(MetricsError):

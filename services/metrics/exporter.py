@@ -33,9 +33,10 @@ from prometheus_client.registry import Collector
 
 from services.metrics.aggregates import HISTOGRAM_BUCKETS, CounterFact, Labels
 from services.metrics.ikm import Tally, compute
+from services.platform.dlq import dead_letter_counter
+from services.platform.http import http_latency
 
 EVENT_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # Counter totals the store keeps, with their label names and help texts.
 COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -249,6 +250,7 @@ class ProcessMetrics:
     stored: StoredCollector
     event_lag: Histogram
     consumer_lag: Gauge
+    consumer_stuck: Gauge
     dead_lettered: Counter
     http_duration: Histogram
 
@@ -276,14 +278,11 @@ def build_registry(clock: Callable[[], datetime], zone_of: Callable[[str], tzinf
             ["partition"],
             registry=registry,
         ),
-        dead_lettered=Counter(
-            "qms_events_dead_lettered", "Events sent to the DLQ, by reason.", ["reason"], registry=registry
-        ),
-        http_duration=Histogram(
-            "qms_http_request_duration_seconds",
-            "HTTP request duration by route pattern.",
-            ["method", "route", "status"],
-            buckets=HTTP_BUCKETS,
+        consumer_stuck=Gauge(
+            "qms_consumer_stuck_seconds",
+            "Seconds the consumer has failed to make progress (0 while it advances).",
             registry=registry,
         ),
+        dead_lettered=dead_letter_counter(registry),
+        http_duration=http_latency(registry),
     )

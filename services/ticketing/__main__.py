@@ -8,15 +8,14 @@ python -m services.ticketing seed FILE...    load hall files idempotently
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
+from services.platform.logs import configure
 from services.ticketing import db
 from services.ticketing.app import init_app
 from services.ticketing.errors import TicketingError
@@ -26,34 +25,6 @@ from services.ticketing.sessions import ensure_admin
 from services.ticketing.settings import Settings, SettingsError
 
 log = logging.getLogger("services.ticketing")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        """The record as a JSON line."""
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(log_format: str | None) -> None:
-    """JSON lines when stderr is not a terminal (or when asked), readable text otherwise."""
-    handler = logging.StreamHandler()
-    fmt = log_format or ("text" if sys.stderr.isatty() else "json")
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    logging.basicConfig(level=os.environ.get("ANTRIAN_LOG_LEVEL", "INFO").upper(), handlers=[handler])
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -89,7 +60,7 @@ def main(argv: list[str]) -> int:
     except SettingsError as exc:
         print(f"ticketing: bad configuration: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    configure_logging(settings.log_format)
+    configure("ticketing", settings.log_format)
     command = argv[0] if argv else "serve"
     try:
         if command == "serve":

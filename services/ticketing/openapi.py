@@ -225,6 +225,11 @@ def openapi_document() -> dict[str, Any]:
         "/counter": _page("Counter client page for operators"),
         "/t/{ticket_id}": _page("Citizen's ticket page: live status, cancel, survey", _TICKET_ID),
         "/static/common.css": _plain("The pages' stylesheet", "text/css"),
+        **{
+            f"/static/{page}.{ext}": _plain(f"The {page} page's {what}", media)
+            for page in ("kiosk", "counter", "ticket")
+            for ext, what, media in (("css", "stylesheet", "text/css"), ("js", "script", "text/javascript"))
+        },
         "/api/v1/auth/login": {
             "post": {
                 "summary": "Log in an operator or admin",

@@ -31,12 +31,17 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from services.events import CloudEvent, EventError, decode, encode
+from services.platform.backoff import Backoff
+from services.platform.outage import OutageLog
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "antrian_outbox"
 BATCH_SIZE = 500
 RETENTION_SECONDS = 7 * 24 * 3600  # published rows kept a week for audits
+# The largest record the relay sends; the topic's max.message.bytes (deploy/local/ensure_topics.py)
+# is larger, so the broker never refuses what the relay sends, and nothing larger enters the log.
+MAX_REQUEST_BYTES = 256 * 1024
 
 
 async def enqueue(conn: asyncpg.Connection, event: CloudEvent) -> None:
@@ -97,6 +102,8 @@ class OutboxRelay:
         self._stopping = False
         self._stalled = False
         self._last_cleanup = 0.0
+        self._kafka_outage = OutageLog(log, "outbox relay: Kafka")
+        self._db_outage = OutageLog(log, "outbox relay: database")
 
     @property
     def kafka_connected(self) -> bool:
@@ -157,31 +164,30 @@ class OutboxRelay:
             log.warning("outbox relay: cannot LISTEN (%r); polling every %.1fs", exc, self._poll)
 
     async def _run(self) -> None:
-        backoff = 0.5
+        backoff = Backoff(0.5, 10.0)
         while not self._stopping:
             await self._listen_if_possible()
             try:
                 await self._ensure_producer()
                 busy = await self.relay_once()
-                backoff = 0.5
+                backoff.reset()
+                self._kafka_outage.recovered()
+                self._db_outage.recovered()
                 if busy:
                     continue  # more may be waiting: do not sleep between batches
             except (KafkaError, OSError, TimeoutError) as exc:
                 self._metrics.errors.inc()
-                log.warning("outbox relay: Kafka unavailable (%r); retrying in %.1fs", exc, backoff)
+                self._kafka_outage.failed(repr(exc))
                 await self._close_producer()
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await self._sleep(backoff.next())
                 continue
             except asyncpg.PostgresError as exc:
-                log.warning("outbox relay: database error %r; retrying in %.1fs", exc, backoff)
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                self._db_outage.failed(repr(exc))
+                await self._sleep(backoff.next())
                 continue
             except Exception:  # the task's outermost loop: log and go on
                 log.exception("outbox relay: unexpected error; retrying")
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await self._sleep(backoff.next())
                 continue
             await self._sleep(self._poll)
 
@@ -199,6 +205,7 @@ class OutboxRelay:
             acks="all",
             linger_ms=2,
             request_timeout_ms=self._request_timeout_ms,
+            max_request_size=MAX_REQUEST_BYTES,
             client_id="antrian-outbox-relay",
         )
         try:
@@ -294,8 +301,9 @@ class OutboxRelay:
         sent: list[int] = []
         for row in rows:
             payload = self._payload(row)
-            if payload is None:
-                await conn.execute("UPDATE outbox SET error = $2 WHERE id = $1", row["id"], "invalid event")
+            if payload is None or len(payload) > MAX_REQUEST_BYTES - 1024:  # room for the batch overhead
+                reason = "invalid event" if payload is None else "event too large"
+                await conn.execute("UPDATE outbox SET error = $2 WHERE id = $1", row["id"], reason)
                 continue
             futures.append(await producer.send(self._topic, payload, key=key))
             sent.append(row["id"])

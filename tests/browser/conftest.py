@@ -1,4 +1,9 @@
-"""Fixtures of the browser tests: headless Chromium, plus the display's test fixtures."""
+"""Fixtures of the browser tests: headless Chromium, plus the display's test fixtures.
+
+Pages are opened with ``bypass_csp=True``: the pages' strict CSP forbids the
+eval that Playwright's ``wait_for_function`` needs. The CSP itself is checked
+in Chromium by ``tests/faults/test_security_headers.py``.
+"""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ DOCS = Path(__file__).parents[2] / "docs"
 
 
 async def _open(browser: Browser, url: str, width: int = 1920, height: int = 1080) -> Page:
-    page = await browser.new_page(viewport={"width": width, "height": height})
+    page = await browser.new_page(viewport={"width": width, "height": height}, bypass_csp=True)
     await page.goto(url)
     await page.wait_for_function("() => window.antrian && window.antrian.connected", timeout=15000)
     return page
@@ -209,7 +209,7 @@ async def test_a_long_heartbeat_interval_does_not_make_the_page_reconnect(
 ) -> None:
     await feed.busy_morning()
     running = await display(ping_interval_seconds=60)
-    page = await browser.new_page()
+    page = await browser.new_page(bypass_csp=True)
     await page.clock.install()
     await page.goto(f"http://127.0.0.1:{running.port}/display/{feed.branch}?kiosk=1")
     await page.wait_for_function("() => window.antrian && window.antrian.lastSeq > 0", timeout=15000)

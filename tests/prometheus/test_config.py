@@ -37,7 +37,7 @@ _OTHERS = {
     "qms_tickets_completed_total", "qms_tickets_no_show_total", "qms_tickets_transferred_total",
     "qms_tickets_cancelled_total", "qms_counter_idle_seconds_total", "qms_events_processed_total",
     "qms_events_dead_lettered_total", "qms_outbox_published_total", "qms_outbox_publish_errors_total",
-    "qms_housekeeping_errors_total", "qms_day_closed_tickets_total", "qms_display_events_dead_lettered_total",
+    "qms_housekeeping_errors_total", "qms_day_closed_tickets_total", "qms_consumer_stuck_seconds",
     "qms_display_messages_sent_total", "qms_display_clients_dropped_total", "qms_queue_waiting",
     "qms_counters_open", "qms_oldest_waiting_seconds", "qms_consumer_lag", "qms_ikm_score",
     "qms_ikm_responses", "qms_outbox_backlog", "qms_display_connections", "qms_display_consumer_lag",

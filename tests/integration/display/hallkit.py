@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -165,7 +165,7 @@ def display_settings(bootstrap: str, topic: str, dlq: str, audio: Path, **overri
         audio_cache=audio,
         ping_interval_seconds=5,
     )
-    return replace(base, **overrides)
+    return base.model_copy(update=overrides)
 
 
 async def start_display(settings: Settings, within: float = 30, clock: Clock | None = None) -> Running:

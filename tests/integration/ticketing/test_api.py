@@ -379,7 +379,7 @@ async def test_operations_endpoints(hall: Hall) -> None:
     assert (await hall.client.get("/healthz")).status == 200
     ready = await hall.client.get("/readyz")
     assert ready.status == 200
-    assert (await ready.json())["kafka"] == "disabled"
+    assert (await ready.json())["checks"]["kafka"] == "disabled"
     await hall.issue()
     metrics = await (await hall.client.get("/metrics")).text()
     assert (

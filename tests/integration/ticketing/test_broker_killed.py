@@ -67,7 +67,7 @@ async def _read_all_sequences(bootstrap: str, branch: str, total: int, within: f
 async def _kafka_status(client: TestClient[Any, Any]) -> str:
     ready = await client.get("/readyz")
     assert ready.status == 200  # ticketing stays ready: it keeps every event in PostgreSQL
-    return str((await ready.json())["kafka"])
+    return str((await ready.json())["checks"]["kafka"])
 
 
 async def test_broker_killed_and_restarted_under_a_running_service(

@@ -48,7 +48,5 @@ async def test_an_unexpected_failure_is_dead_lettered_not_raised() -> None:
     [sent] = producer.sent
     assert sent["topic"] == "queue.events.dlq"
     assert dict(sent["headers"])[DLQ_REASON_HEADER] == b"internal_error"
-    sample = metrics.registry.get_sample_value(
-        "qms_display_events_dead_lettered_total", {"reason": "internal_error"}
-    )
+    sample = metrics.registry.get_sample_value("qms_events_dead_lettered_total", {"reason": "internal_error"})
     assert sample == 1.0

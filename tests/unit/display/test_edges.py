@@ -52,7 +52,6 @@ def test_settings_read_the_environment() -> None:
         ({"DISPLAY_DEFAULT_TIMEZONE": "Mars/Olympus"}, "DISPLAY_DEFAULT_TIMEZONE"),
         ({"DISPLAY_TICKETING_URL": "ftp://x"}, "DISPLAY_TICKETING_URL"),
         ({"ANTRIAN_LOG_FORMAT": "xml"}, "ANTRIAN_LOG_FORMAT"),
-        ({"KAFKA_BOOTSTRAP_SERVERS": " "}, "KAFKA_BOOTSTRAP_SERVERS"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], named: str) -> None:

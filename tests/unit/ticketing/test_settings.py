@@ -46,7 +46,6 @@ def test_reads_everything() -> None:
         ("TICKETING_HOUSEKEEPING_INTERVAL", "0"),
         ("TICKETING_HOUSEKEEPING_INTERVAL", "a minute"),
         ("TICKETING_TOKEN_TTL_SECONDS", "5"),
-        ("DATABASE_URL", "  "),
         ("ANTRIAN_LOG_FORMAT", "xml"),
     ],
 )

@@ -75,7 +75,6 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     app.router.add_get("/display/{branch_id}", display_page)
     app.router.add_get("/api/v1/branches/{branch_id}/screen", screen_json)
     app.router.add_get("/audio/{audio_id:[0-9a-f]{" + str(AUDIO_ID_LENGTH) + "}}.wav", audio_file)
-    app.router.add_get("/ws/{branch_id}", websocket_elsewhere)
     app.router.add_static("/static", PAGE_DIR)
     return app
 
@@ -198,10 +197,3 @@ async def audio_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(
         path, headers={"Content-Type": "audio/wav", "Cache-Control": "public, max-age=86400, immutable"}
     )
-
-
-async def websocket_elsewhere(request: web.Request) -> web.Response:
-    """A websocket upgrade that arrived on a reused HTTP connection: ask for a fresh one."""
-    response = problem(426, "Upgrade Required", "open the websocket on a new connection")
-    response.headers["Connection"] = "close"
-    return response

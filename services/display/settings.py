@@ -30,7 +30,10 @@ class Settings:
     directory_ttl_seconds: int = 300
     audio_cache: Path = Path(".run/audio")
     espeak: str = "espeak-ng"
-    allowed_origins: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()  # besides the display's own origin; "*" allows any
+    idle_timeout_seconds: float = 10.0  # a connection's request (page or handshake) must be complete by then
+    max_connections: int = 10000  # open websockets in all
+    max_connections_per_address: int = 64  # open websockets from one client address
     ping_interval_seconds: int = 20
     client_buffer_bytes: int = 256 * 1024
     partition_check_seconds: int = 30
@@ -64,6 +67,11 @@ class Settings:
             audio_cache=Path(_text(env, "DISPLAY_AUDIO_CACHE", str(cls.audio_cache))),
             espeak=_text(env, "DISPLAY_ESPEAK", cls.espeak),
             allowed_origins=origins,
+            idle_timeout_seconds=_int(env, "DISPLAY_IDLE_TIMEOUT", int(cls.idle_timeout_seconds), 1, 3600),
+            max_connections=_int(env, "DISPLAY_MAX_CONNECTIONS", cls.max_connections, 1, 1_000_000),
+            max_connections_per_address=_int(
+                env, "DISPLAY_MAX_CONNECTIONS_PER_ADDRESS", cls.max_connections_per_address, 1, 1_000_000
+            ),
             ping_interval_seconds=_int(env, "DISPLAY_PING_INTERVAL", cls.ping_interval_seconds, 1, 3600),
             client_buffer_bytes=_int(env, "DISPLAY_CLIENT_BUFFER", cls.client_buffer_bytes, 4096, 1 << 26),
             partition_check_seconds=_int(

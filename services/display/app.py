@@ -67,7 +67,8 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     directory.listeners.append(lambda branch_id: hub.resync(branch_id) if hall.ready else None)
     app[SETTINGS], app[METRICS], app[HALL], app[HUB] = settings, metrics, hall, hub
     app[DIRECTORY] = directory
-    app[CONSUMER] = EventConsumer(settings, hall, hub, metrics)
+    app[CONSUMER] = consumer = EventConsumer(settings, hall, hub, metrics)
+    directory.listeners.append(consumer.request_resync)  # re-fold with the branch's real time zone
     app.cleanup_ctx.append(_background_tasks)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -139,10 +140,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """200 when Kafka answers and today's state is rebuilt; else 503 naming what is not."""
+    """200 when Kafka answers, today's state is rebuilt and ticketing described every hall; else 503."""
     down = []
-    if not request.app[HALL].ready:
+    hall = request.app[HALL]
+    if not hall.ready or not request.app[CONSUMER].settled():
         down.append("rebuild")
+    if any(not hall.directory.described(branch_id) for branch_id in hall.screens):
+        down.append("directory")
     if not await request.app[CONSUMER].healthy():
         down.append("kafka")
     if down:

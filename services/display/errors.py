@@ -5,6 +5,7 @@ Tree::
     DisplayError                root of everything this service raises
     ├── SettingsError           an environment variable is missing or malformed
     ├── ScreenError             an event's data cannot be folded (dead-lettered)
+    ├── SequenceGapError        an event's sequence skips ahead: the log decides
     └── AudioError              the speech synthesizer failed
 """
 
@@ -19,6 +20,10 @@ class SettingsError(DisplayError):
 
 class ScreenError(DisplayError):
     """An event is well-formed but its data cannot be shown."""
+
+
+class SequenceGapError(DisplayError):
+    """An event's sequence is not the next one of its branch; the branch is re-read from the log."""
 
 
 class AudioError(DisplayError):

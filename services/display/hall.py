@@ -63,6 +63,16 @@ class Hall:
                 change.message["audio_url"] = change.message["call"]["audio_url"] = url
         return change
 
+    def spend(self, event: CloudEvent) -> None:
+        """The event could not be shown: its sequence is used up all the same."""
+        branch = self.screens.get(event.branchid)
+        if branch is not None:
+            screen.spend(branch, event)
+
+    def forget(self, branch_id: str) -> None:
+        """Start the branch from nothing (before it is re-read from the log)."""
+        self.screens[branch_id] = BranchScreen(branch_id)
+
     def _audio_url(self, text: str) -> str | None:
         # The fold already applied the event: a text the synthesizer refuses loses its audio, not its call.
         try:
@@ -88,7 +98,8 @@ class Hall:
         tz = self.directory.timezone(branch_id)
         state = self.screens.get(branch_id) or BranchScreen(branch_id)
         snap = screen.snapshot(state, today=self.clock().astimezone(tz).date(), zone=zone, info=info)
-        snap["hall"] = {"name": info.name if info else branch_id, "timezone": tz.key}
+        # Until ticketing described the hall its name is unknown (null), never made up.
+        snap["hall"] = {"name": info.name if info else None, "timezone": tz.key, "known": info is not None}
         if info is not None:
             for agency in snap["waiting"]["agencies"]:
                 agency["name"] = info.agencies.get(agency["agency_id"], agency["name"])

@@ -5,8 +5,10 @@
 ``None`` when the event changes nothing visible. The per-branch ``sequence``
 makes the fold idempotent: an event whose sequence is not above the last one
 applied is a duplicate or a replay and is ignored, so feeding the same events
-twice changes nothing. A gap (a sequence that skips ahead) is applied: the
-log's order is the truth, and the screen cannot wait for what never comes.
+twice changes nothing. A gap (a sequence that skips ahead, e.g. a forged
+999999999) is not trusted: ``apply`` raises :class:`SequenceGapError` and
+changes nothing, and the consumer re-reads the branch from the log, where
+:func:`trusted_chain` keeps the longest contiguous run of sequences.
 
 Only the branch's current business day is kept: ticket events carry
 ``data.business_date``; counter events count for the local date of their
@@ -24,7 +26,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from services.display.announce import MAX_ANNOUNCEMENT, announcement
-from services.display.errors import ScreenError
+from services.display.errors import ScreenError, SequenceGapError
 from services.events import CloudEvent, EventType
 
 RECENT_CALLS = 10
@@ -193,6 +195,8 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
     """
     if event.sequence <= screen.seq:
         return None
+    if screen.seq and event.sequence != screen.seq + 1:
+        raise SequenceGapError(f"sequence {event.sequence} does not follow {screen.seq}")
     day = event_date(event, tz)
     if day < today:
         screen.seq = event.sequence
@@ -223,6 +227,36 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
         message["recall"] = call.recall
         message["call"] = call.to_json()
     return Change(event.type.value, event.sequence, fields.zone, message, call, reset)
+
+
+def spend(screen: BranchScreen, event: CloudEvent) -> None:
+    """Count the next sequence as used by an event that could not be shown (so the next is no gap)."""
+    if event.sequence == screen.seq + 1 or not screen.seq:
+        screen.seq = event.sequence
+
+
+def trusted_chain(events: list[CloudEvent]) -> tuple[list[CloudEvent], list[CloudEvent]]:
+    """Split one branch's events read from the log into the trusted chain and the rest.
+
+    Duplicates (a sequence seen before) are dropped; the chain is the longest run of
+    consecutive sequences (the lowest on a tie), in sequence order: ticketing hands
+    out each branch's sequences without holes, so a lone far-ahead or stray sequence
+    is not part of it and is returned as rejected.
+    """
+    first: dict[int, CloudEvent] = {}
+    for event in events:
+        first.setdefault(event.sequence, event)
+    runs: list[list[CloudEvent]] = []
+    for seq in sorted(first):
+        if runs and runs[-1][-1].sequence == seq - 1:
+            runs[-1].append(first[seq])
+        else:
+            runs.append([first[seq]])
+    if not runs:
+        return [], []
+    chain = max(runs, key=len)  # max() keeps the first (lowest) of equally long runs
+    kept = {id(e) for e in chain}
+    return chain, [e for e in first.values() if id(e) not in kept]
 
 
 def view_of(screen: BranchScreen, today: date) -> BranchScreen:

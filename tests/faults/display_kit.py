@@ -60,7 +60,7 @@ class DisplayProcess:
 async def display_process(
     bootstrap: str, topic: str, dlq: str, tmp: Path, *, ready: bool = True, **env: str
 ) -> AsyncIterator[DisplayProcess]:
-    """Start ``python -m services.display`` on a free port; wait for /readyz (or /healthz); SIGTERM it after."""
+    """Start the display process on a free port; wait for /readyz (or /healthz); SIGTERM it after."""
     port = free_port()
     environment = {
         **os.environ,

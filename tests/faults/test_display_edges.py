@@ -71,8 +71,14 @@ async def test_websockets_are_capped_per_address_and_in_total(
     kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
 ) -> None:
     topic, dlq = await _topics(new_topic)
-    caps = {"DISPLAY_MAX_CONNECTIONS_PER_ADDRESS": "5", "DISPLAY_MAX_CONNECTIONS": "8"}
-    async with display_process(kafka_bootstrap, topic, dlq, tmp_path, **caps) as display:
+    async with display_process(
+        kafka_bootstrap,
+        topic,
+        dlq,
+        tmp_path,
+        DISPLAY_MAX_CONNECTIONS_PER_ADDRESS="5",
+        DISPLAY_MAX_CONNECTIONS="8",
+    ) as display:
         opened = [await _open(display, "/ws/bjb", "127.0.0.1") for _ in range(5)]
         assert await _refusal(display, "/ws/bjb", "127.0.0.1") == (429, "5")
         opened += [await _open(display, "/ws/bjb", "127.0.0.2") for _ in range(3)]  # other addresses served

@@ -238,10 +238,11 @@ def spend(screen: BranchScreen, event: CloudEvent) -> None:
 def trusted_chain(events: list[CloudEvent]) -> tuple[list[CloudEvent], list[CloudEvent]]:
     """Split one branch's events read from the log into the trusted chain and the rest.
 
-    Duplicates (a sequence seen before) are dropped; the chain is the longest run of
-    consecutive sequences (the lowest on a tie), in sequence order: ticketing hands
+    For each sequence the first event in the log counts; the chain is the longest run
+    of consecutive sequences (the lowest on a tie), in sequence order: ticketing hands
     out each branch's sequences without holes, so a lone far-ahead or stray sequence
-    is not part of it and is returned as rejected.
+    is not part of it. Rejected: every other event, once per id (a replay, with a
+    kept event's id and sequence, is not).
     """
     first: dict[int, CloudEvent] = {}
     for event in events:
@@ -255,8 +256,12 @@ def trusted_chain(events: list[CloudEvent]) -> tuple[list[CloudEvent], list[Clou
     if not runs:
         return [], []
     chain = max(runs, key=len)  # max() keeps the first (lowest) of equally long runs
-    kept = {id(e) for e in chain}
-    return chain, [e for e in first.values() if id(e) not in kept]
+    kept = {(e.id, e.sequence) for e in chain}
+    rejected: dict[tuple[str, int], CloudEvent] = {}
+    for event in events:  # a replay repeats a kept event's id and sequence; anything else is refused once
+        if (event.id, event.sequence) not in kept:
+            rejected.setdefault((event.id, event.sequence), event)
+    return chain, list(rejected.values())
 
 
 def view_of(screen: BranchScreen, today: date) -> BranchScreen:

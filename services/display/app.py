@@ -67,14 +67,14 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     directory.listeners.append(lambda branch_id: hub.resync(branch_id) if hall.ready else None)
     app[SETTINGS], app[METRICS], app[HALL], app[HUB] = settings, metrics, hall, hub
     app[DIRECTORY] = directory
-    app[CONSUMER] = EventConsumer(settings, hall, hub, metrics)
+    app[CONSUMER] = consumer = EventConsumer(settings, hall, hub, metrics)
+    directory.listeners.append(consumer.request_resync)  # re-fold with the branch's real time zone
     app.cleanup_ctx.append(_background_tasks)
     add_health_routes(app, CHECKS)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/display/{branch_id}", display_page)
     app.router.add_get("/api/v1/branches/{branch_id}/screen", screen_json)
     app.router.add_get("/audio/{audio_id:[0-9a-f]{" + str(AUDIO_ID_LENGTH) + "}}.wav", audio_file)
-    app.router.add_get("/ws/{branch_id}", websocket_elsewhere)
     app.router.add_static("/static", PAGE_DIR)
     return app
 
@@ -109,14 +109,21 @@ def _frame_ancestors(request: web.Request, settings: Settings) -> tuple[str, ...
 
 
 async def _rebuilt(app: web.Application) -> bool:
-    return app[HALL].ready
+    """Today's state is rebuilt and no branch waits to be re-read after a sequence gap."""
+    return app[HALL].ready and app[CONSUMER].settled()
+
+
+async def _described(app: web.Application) -> bool:
+    """Ticketing has described every branch with events today (a failed look-up is retried)."""
+    hall = app[HALL]
+    return all(hall.directory.described(branch_id) for branch_id in hall.screens)
 
 
 async def _kafka_up(app: web.Application) -> bool:
     return await app[CONSUMER].healthy()
 
 
-CHECKS = (Check("rebuild", _rebuilt), Check("kafka", _kafka_up))
+CHECKS = (Check("rebuild", _rebuilt), Check("directory", _described), Check("kafka", _kafka_up))
 
 
 async def metrics_page(request: web.Request) -> web.Response:
@@ -166,10 +173,3 @@ async def audio_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(
         path, headers={"Content-Type": "audio/wav", "Cache-Control": "public, max-age=86400, immutable"}
     )
-
-
-async def websocket_elsewhere(request: web.Request) -> web.Response:
-    """A websocket upgrade that arrived on a reused HTTP connection: ask for a fresh one."""
-    response = problem(426, "Upgrade Required", "open the websocket on a new connection")
-    response.headers["Connection"] = "close"
-    return response

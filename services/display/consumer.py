@@ -14,6 +14,15 @@ start of the business day.
 A record that is not a valid event, whose data cannot be shown, or whose
 fold fails in any other way goes to the DLQ with the reason in a header, and
 the consumer goes on: one event can never stop the stream.
+
+A sequence is never trusted blindly: an event that skips ahead of its
+branch's last sequence (a gap, or a forged far-ahead jump) marks the branch
+stale, and between batches a stale branch is re-read from the start of the
+business day on the partitions its events came from (up to where the
+consumer stands): the longest contiguous run of sequences is folded into a
+fresh screen, the events outside it go to the DLQ (once), and the branch's
+screens get a new snapshot. A branch whose directory entry (time zone)
+arrives is re-read the same way, so nothing folded with a guessed zone stays.
 """
 
 from __future__ import annotations
@@ -26,12 +35,14 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.display.errors import DisplayError, ScreenError
+from services.display import screen
+from services.display.errors import DisplayError, ScreenError, SequenceGapError
 from services.display.hall import Hall
 from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
 from services.events import (
+    CloudEvent,
     EventError,
     InvalidDataError,
     MalformedEventError,
@@ -45,6 +56,7 @@ from services.platform.outage import OutageLog
 log = logging.getLogger(__name__)
 
 INDONESIAN_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+"""Most dead-lettered record positions remembered (so a record re-read is not sent twice)."""
 
 
 def rebuild_start(now: datetime, zones: tuple[str, ...]) -> datetime:
@@ -58,6 +70,8 @@ def rebuild_start(now: datetime, zones: tuple[str, ...]) -> datetime:
 
 def dlq_reason(exc: Exception) -> str:
     """A short reason code for a rejected record, by the exception's type."""
+    if isinstance(exc, SequenceGapError):
+        return "sequence_gap"
     if isinstance(exc, ScreenError | InvalidDataError):
         return "invalid_data"
     if isinstance(exc, DisplayError):
@@ -104,10 +118,21 @@ class EventConsumer:
         self._metrics = metrics
         self._consumer: AIOKafkaConsumer | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._stale: set[str] = set()  # branches to re-read from the log
+        self._partitions_of: dict[str, set[TopicPartition]] = {}  # where each branch's events were read
         self.rebuilt = asyncio.Event()
         self._dlq = DeadLetterWriter(settings.dlq_topic, "display", metrics.dead_lettered)
         self._outage = OutageLog(log, "display consumer: Kafka")
         self.failed_sessions = 0  # sessions ended by a broker error, since start
+
+    def request_resync(self, branch_id: str) -> None:
+        """Re-read ``branch_id`` from the log between the next batches (when it has events)."""
+        if branch_id in self._partitions_of:
+            self._stale.add(branch_id)
+
+    def settled(self) -> bool:
+        """Whether no branch waits to be re-read."""
+        return not self._stale
 
     async def run(self) -> None:
         """Consume forever; reconnect with backoff when the broker fails."""
@@ -187,6 +212,7 @@ class EventConsumer:
             for records in batch.values():
                 for record in records:
                     await self._handle(record, producer, live=rebuilt)
+        await self._resync_stale(consumer, producer)
         log.info("hall rebuilt from %s: %d branch(es)", start.isoformat(), len(self._hall.screens))
         self._hall.ready = True
         self.rebuilt.set()
@@ -211,6 +237,7 @@ class EventConsumer:
                 for record in records:
                     await self._handle(record, producer, live=True)
                     await asyncio.sleep(0)  # let sockets drain between changes of a burst
+            await self._resync_stale(consumer, producer)
             for tp in consumer.assignment():
                 highwater = consumer.highwater(tp)
                 if highwater is not None:
@@ -232,17 +259,25 @@ class EventConsumer:
         log.info("reading %d new partition(s) of %s", len(new), self._settings.events_topic)
 
     async def _handle(self, record: ConsumerRecord, producer: AIOKafkaProducer, *, live: bool) -> None:
+        event: CloudEvent | None = None
         try:
             if record.value is None:
                 raise MalformedEventError("not JSON: empty record")
             event = decode(record.value)
+            tp = TopicPartition(record.topic, record.partition)
+            self._partitions_of.setdefault(event.branchid, set()).add(tp)
             change = self._hall.fold(event)
+        except SequenceGapError as exc:
+            log.warning("branch %s: %s; re-reading it from the log", event and event.branchid, exc)
+            if event is not None:
+                self._stale.add(event.branchid)
+            return
         except (EventError, DisplayError) as exc:
-            await self._dead_letter(record, producer, exc)
+            await self._refuse(record, producer, exc, event)
             return
         except Exception as exc:  # a bug met by one event: it must not stop the stream (poison)
             log.exception("folding %s[%s]@%s failed", record.topic, record.partition, record.offset)
-            await self._dead_letter(record, producer, exc)
+            await self._refuse(record, producer, exc, event)
             return
         self._metrics.events_processed.labels(event.type.value).inc()
         if change is None or not live:
@@ -259,6 +294,61 @@ class EventConsumer:
             task = asyncio.create_task(self._hall.audio.prewarm(key))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    async def _refuse(
+        self, record: ConsumerRecord, producer: AIOKafkaProducer, exc: Exception, event: CloudEvent | None
+    ) -> None:
+        if event is not None:
+            self._hall.spend(event)
+        await self._dead_letter(record, producer, exc)
+
+    async def _resync_stale(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        while self._stale:
+            branch_id = self._stale.pop()
+            await self._resync(consumer, producer, branch_id)
+
+    async def _resync(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, branch_id: str) -> None:
+        """Fold ``branch_id`` afresh from its trusted chain of today's events in the log."""
+        found: list[tuple[CloudEvent, ConsumerRecord]] = []
+        for tp in sorted(self._partitions_of.get(branch_id, ()), key=lambda p: (p.topic, p.partition)):
+            found.extend(await self._reread(consumer, tp, branch_id))
+        chain, rejected = screen.trusted_chain([event for event, _ in found])
+        record_of = {id(event): record for event, record in found}
+        self._hall.forget(branch_id)
+        for event in chain:
+            try:
+                self._hall.fold(event)
+            except DisplayError as exc:
+                await self._refuse(record_of[id(event)], producer, exc, event)
+        for event in rejected:
+            gap = SequenceGapError(f"sequence {event.sequence} is outside the branch's chain in the log")
+            await self._dead_letter(record_of[id(event)], producer, gap)
+        log.info(
+            "branch %s re-read from the log: %d event(s), %d refused", branch_id, len(chain), len(rejected)
+        )
+        if self._hall.ready:
+            self._hub.resync(branch_id)
+
+    async def _reread(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, branch_id: str
+    ) -> list[tuple[CloudEvent, ConsumerRecord]]:
+        """The branch's valid events on ``tp`` from the day's start up to the current position."""
+        stop = await consumer.position(tp)
+        await _seek_to(consumer, [tp], self._day_start())
+        found: list[tuple[CloudEvent, ConsumerRecord]] = []
+        while await consumer.position(tp) < stop:
+            batch = await consumer.getmany(tp, timeout_ms=500, max_records=5000)
+            for record in batch.get(tp, []):
+                if record.offset >= stop or record.value is None:
+                    continue
+                try:
+                    event = decode(record.value)
+                except EventError:
+                    continue  # dead-lettered when first read
+                if event.branchid == branch_id:
+                    found.append((event, record))
+        consumer.seek(tp, stop)  # records read past the stop are read again, as live ones
+        return found
 
     async def _dead_letter(self, record: ConsumerRecord, producer: AIOKafkaProducer, exc: Exception) -> None:
         await self._dlq.send(producer, record, Reason(dlq_reason(exc)), str(exc))

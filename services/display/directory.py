@@ -3,9 +3,12 @@
 ``GET {DISPLAY_TICKETING_URL}/api/v1/branches/{branch_id}`` is cached and
 refreshed every ``DISPLAY_DIRECTORY_TTL`` seconds in the background. Lookups
 for showing a screen (:meth:`Directory.info`, :meth:`Directory.timezone`)
-never wait for the network: while ticketing is unreachable the display falls
-back to what events tell it and to ``DISPLAY_DEFAULT_TIMEZONE``, and ticketing
-being down never makes the display unready.
+never wait for the network. A background look-up that fails (ticketing not
+up yet, or down) is retried with back-off (``RETRY_FIRST`` doubling up to
+``RETRY_MOST`` seconds) until ticketing answers; until then
+:meth:`Directory.described` is false for the branch, which keeps the
+display unready, and the hall's name is shown as unknown. Once a branch was
+described, ticketing being down never makes the display unready.
 
 :meth:`Directory.lookup` answers whether a branch exists, for the edges that
 admit screens: ``KNOWN`` (ticketing described it), ``MISSING`` (ticketing
@@ -44,6 +47,10 @@ REMEMBER = 4096
 """Most ids remembered as missing, or as recently asked about (the oldest are forgotten first)."""
 MAX_PENDING = 256
 """Most background refreshes queued at once (more are asked for again on their next use)."""
+RETRY_FIRST = 0.5
+"""Seconds before a failed background look-up is first retried (doubling each time)."""
+RETRY_MOST = 30.0
+"""Longest wait between retries of a failed background look-up."""
 
 
 class Presence(enum.Enum):
@@ -81,6 +88,7 @@ class Directory:
         self._inflight: dict[str, asyncio.Future[Presence]] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
         self._pending: set[str] = set()
+        self._retry: OrderedDict[str, tuple[float, float]] = OrderedDict()  # id → (when, next delay)
         self._wake = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self.listeners: list[Listener] = []
@@ -91,6 +99,10 @@ class Directory:
         if (asked is None or self._now() - asked > self._ttl) and not self._known_missing(branch_id):
             self._want(branch_id)
         return self._info.get(branch_id)
+
+    def described(self, branch_id: str) -> bool:
+        """Whether ticketing answered for the branch (described it, or said it does not exist)."""
+        return branch_id in self._info or branch_id in self._missing
 
     def timezone(self, branch_id: str) -> ZoneInfo:
         """The branch's time zone, or the default while it is unknown."""
@@ -136,13 +148,37 @@ class Directory:
             self._session = session
             try:
                 while True:
-                    await self._wake.wait()
-                    self._wake.clear()
+                    await self._until_wanted()
                     for branch_id in sorted(self._pending):
                         self._pending.discard(branch_id)
-                        await self._ask(branch_id)
+                        presence = await self._ask(branch_id)
+                        self._schedule_retry(branch_id, failed=presence is Presence.UNKNOWN)
             finally:
                 self._session = None
+
+    async def _until_wanted(self) -> None:
+        """Wait until a branch is wanted or a failed look-up is due again; queue the due ones."""
+        due = min((at for at, _ in self._retry.values()), default=None)
+        delay = None if due is None else max(0.0, due - self._now())
+        try:
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        self._wake.clear()
+        now = self._now()
+        for branch_id, (at, _) in list(self._retry.items()):
+            if at <= now and len(self._pending) < MAX_PENDING:
+                self._pending.add(branch_id)
+
+    def _schedule_retry(self, branch_id: str, *, failed: bool) -> None:
+        if not failed:
+            self._retry.pop(branch_id, None)
+            return
+        _, delay = self._retry.get(branch_id, (0.0, RETRY_FIRST))
+        self._retry[branch_id] = (self._now() + delay, min(delay * 2, RETRY_MOST))
+        while len(self._retry) > REMEMBER:
+            self._retry.popitem(last=False)
 
     async def _ask(self, branch_id: str) -> Presence:
         # One request per id at a time: a burst of handshakes for one id shares its answer.

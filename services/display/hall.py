@@ -8,6 +8,7 @@ is an input: ``clock`` returns an aware ``datetime``.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -15,11 +16,14 @@ from typing import Any
 from services.display import screen
 from services.display.audio import AudioStore
 from services.display.directory import Directory, Presence
-from services.display.errors import AudioError
+from services.display.errors import AudioError, SequenceGapError
 from services.display.screen import BranchScreen, Change
 from services.events import CloudEvent
 
 log = logging.getLogger(__name__)
+
+SEEN_PER_BRANCH = 50_000
+"""Most event ids remembered per branch (a day of a busy hall) to tell a replay from a stranger."""
 
 Clock = Callable[[], datetime]
 
@@ -34,6 +38,7 @@ class Hall:
         self.screens: dict[str, BranchScreen] = {}
         self.ready = False
         self._shown_day: dict[str, date] = {}
+        self._seen: dict[str, OrderedDict[str, None]] = {}  # branch → ids of events folded or spent
 
     def today(self, branch_id: str) -> date:
         """The branch's business day now, in its own time zone."""
@@ -51,17 +56,44 @@ class Hall:
         return None if presence is Presence.UNKNOWN else presence is Presence.KNOWN
 
     def fold(self, event: CloudEvent) -> Change | None:
-        """Fold one event; raise ScreenError when its data cannot be shown."""
+        """Fold one event; raise ScreenError when its data cannot be shown.
+
+        Raise SequenceGapError when the sequence skips ahead, or is behind the branch's
+        but belongs to no event folded before (so a forged far-ahead sequence taken as the
+        day's first cannot hide the real events that follow it).
+        """
         branch = self.screens.get(event.branchid)
         if branch is None:
             branch = self.screens[event.branchid] = BranchScreen(event.branchid)
+        seen = self._seen.setdefault(event.branchid, OrderedDict())
+        if branch.seq and event.sequence <= branch.seq and event.id not in seen:
+            raise SequenceGapError(f"sequence {event.sequence} is behind {branch.seq} but was never seen")
         tz = self.directory.timezone(event.branchid)
         change = screen.apply(branch, event, today=self.clock().astimezone(tz).date(), tz=tz)
+        self._remember(seen, event.id)
         if change is not None and change.call is not None:
             url = self._audio_url(change.call.announcement)
             if url is not None:
                 change.message["audio_url"] = change.message["call"]["audio_url"] = url
         return change
+
+    def spend(self, event: CloudEvent) -> None:
+        """The event could not be shown: its sequence is used up all the same."""
+        branch = self.screens.get(event.branchid)
+        if branch is not None:
+            screen.spend(branch, event)
+            self._remember(self._seen.setdefault(event.branchid, OrderedDict()), event.id)
+
+    def forget(self, branch_id: str) -> None:
+        """Start the branch from nothing (before it is re-read from the log)."""
+        self.screens[branch_id] = BranchScreen(branch_id)
+        self._seen.pop(branch_id, None)
+
+    @staticmethod
+    def _remember(seen: OrderedDict[str, None], event_id: str) -> None:
+        seen[event_id] = None
+        if len(seen) > SEEN_PER_BRANCH:
+            seen.popitem(last=False)
 
     def _audio_url(self, text: str) -> str | None:
         # The fold already applied the event: a text the synthesizer refuses loses its audio, not its call.
@@ -88,7 +120,8 @@ class Hall:
         tz = self.directory.timezone(branch_id)
         state = self.screens.get(branch_id) or BranchScreen(branch_id)
         snap = screen.snapshot(state, today=self.clock().astimezone(tz).date(), zone=zone, info=info)
-        snap["hall"] = {"name": info.name if info else branch_id, "timezone": tz.key}
+        # Until ticketing described the hall its name is unknown (null), never made up.
+        snap["hall"] = {"name": info.name if info else None, "timezone": tz.key, "known": info is not None}
         if info is not None:
             for agency in snap["waiting"]["agencies"]:
                 agency["name"] = info.agencies.get(agency["agency_id"], agency["name"])

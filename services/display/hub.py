@@ -81,8 +81,8 @@ def parse_target(path: str) -> tuple[str, str | None] | None:
     return match.group(1), zone
 
 
-def problem_response(status: int, title: str, detail: str) -> Response:
-    """An RFC 9457 problem details response for a refused handshake."""
+def problem_response(status: int, title: str, detail: str, *, retry_after: int | None = None) -> Response:
+    """An RFC 9457 problem details response for a refused handshake (with ``Retry-After`` if given)."""
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
     headers = Headers(
         [
@@ -91,6 +91,8 @@ def problem_response(status: int, title: str, detail: str) -> Response:
             ("Connection", "close"),
         ]
     )
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(status, title, headers, body)
 
 

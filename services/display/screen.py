@@ -5,8 +5,10 @@
 ``None`` when the event changes nothing visible. The per-branch ``sequence``
 makes the fold idempotent: an event whose sequence is not above the last one
 applied is a duplicate or a replay and is ignored, so feeding the same events
-twice changes nothing. A gap (a sequence that skips ahead) is applied: the
-log's order is the truth, and the screen cannot wait for what never comes.
+twice changes nothing. A gap (a sequence that skips ahead, e.g. a forged
+999999999) is not trusted: ``apply`` raises :class:`SequenceGapError` and
+changes nothing, and the consumer re-reads the branch from the log, where
+:func:`trusted_chain` keeps the longest contiguous run of sequences.
 
 Only the branch's current business day is kept: every event's data carries
 its ``business_date``. An event for a later day empties the screen first
@@ -24,7 +26,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from services.display.announce import MAX_ANNOUNCEMENT, announcement
-from services.display.errors import ScreenError
+from services.display.errors import ScreenError, SequenceGapError
 from services.events import CloudEvent, CounterData, EventType, TicketCalled, TicketData, TicketRecalled
 
 RECENT_CALLS = 10
@@ -169,6 +171,8 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
     """
     if event.sequence <= screen.seq:
         return None
+    if screen.seq and event.sequence != screen.seq + 1:
+        raise SequenceGapError(f"sequence {event.sequence} does not follow {screen.seq}")
     day = event_date(event, tz)
     if day < today:
         screen.seq = event.sequence
@@ -199,6 +203,41 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
         message["recall"] = call.recall
         message["call"] = call.to_json()
     return Change(event.type.value, event.sequence, fields.zone, message, call, reset)
+
+
+def spend(screen: BranchScreen, event: CloudEvent) -> None:
+    """Count the next sequence as used by an event that could not be shown (so the next is no gap)."""
+    if event.sequence == screen.seq + 1 or not screen.seq:
+        screen.seq = event.sequence
+
+
+def trusted_chain(events: list[CloudEvent]) -> tuple[list[CloudEvent], list[CloudEvent]]:
+    """Split one branch's events read from the log into the trusted chain and the rest.
+
+    For each sequence the first event in the log counts; the chain is the longest run
+    of consecutive sequences (the lowest on a tie), in sequence order: ticketing hands
+    out each branch's sequences without holes, so a lone far-ahead or stray sequence
+    is not part of it. Rejected: every other event, once per id (a replay, with a
+    kept event's id and sequence, is not).
+    """
+    first: dict[int, CloudEvent] = {}
+    for event in events:
+        first.setdefault(event.sequence, event)
+    runs: list[list[CloudEvent]] = []
+    for seq in sorted(first):
+        if runs and runs[-1][-1].sequence == seq - 1:
+            runs[-1].append(first[seq])
+        else:
+            runs.append([first[seq]])
+    if not runs:
+        return [], []
+    chain = max(runs, key=len)  # max() keeps the first (lowest) of equally long runs
+    kept = {(e.id, e.sequence) for e in chain}
+    rejected: dict[tuple[str, int], CloudEvent] = {}
+    for event in events:  # a replay repeats a kept event's id and sequence; anything else is refused once
+        if (event.id, event.sequence) not in kept:
+            rejected.setdefault((event.id, event.sequence), event)
+    return chain, list(rejected.values())
 
 
 def view_of(screen: BranchScreen, today: date) -> BranchScreen:

@@ -23,7 +23,14 @@ class Settings(ServiceSettings):
     directory_ttl_seconds: int = Field(300, alias="DISPLAY_DIRECTORY_TTL", ge=5, le=86400)
     audio_cache: Path = Field(Path(".run/audio"), alias="DISPLAY_AUDIO_CACHE")
     espeak: Text = Field("espeak-ng", alias="DISPLAY_ESPEAK")
+    # Origins besides the display's own whose pages may open a screen's websocket; "*" allows any.
     allowed_origins: CommaList = Field((), alias="DISPLAY_ALLOWED_ORIGINS")
+    # A connection's request (a page or a websocket handshake) must be complete within this time.
+    idle_timeout_seconds: float = Field(10.0, alias="DISPLAY_IDLE_TIMEOUT", ge=1, le=3600)
+    max_connections: int = Field(10000, alias="DISPLAY_MAX_CONNECTIONS", ge=1, le=1_000_000)
+    max_connections_per_address: int = Field(
+        64, alias="DISPLAY_MAX_CONNECTIONS_PER_ADDRESS", ge=1, le=1_000_000
+    )
     ping_interval_seconds: int = Field(20, alias="DISPLAY_PING_INTERVAL", ge=1, le=3600)
     client_buffer_bytes: int = Field(256 * 1024, alias="DISPLAY_CLIENT_BUFFER", ge=4096, le=1 << 26)
     partition_check_seconds: int = Field(30, alias="DISPLAY_PARTITION_CHECK", ge=1, le=3600)

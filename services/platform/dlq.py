@@ -53,6 +53,7 @@ class Reason(StrEnum):
     UNSTORABLE = "unstorable"  # the database refused a value of the event
     UNPROCESSABLE = "unprocessable"  # the consumer refused it for another stated reason
     INTERNAL_ERROR = "internal_error"  # a bug met by this record
+    SEQUENCE_GAP = "sequence_gap"  # an event outside its branch's unbroken chain of sequences in the log
 
 
 def dead_letter_counter(registry: CollectorRegistry) -> Counter:

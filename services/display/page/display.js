@@ -201,8 +201,9 @@
     state.counters_open = snap.counters_open;
     if (snap.hall) {
       state.timezone = snap.hall.timezone || state.timezone;
-      $("hall-name").textContent = snap.hall.name;
-      document.title = "Antrian · " + snap.hall.name;
+      // null until ticketing described the hall: show nothing rather than a made-up name
+      $("hall-name").textContent = snap.hall.name || "";
+      document.title = snap.hall.name ? "Antrian · " + snap.hall.name : "Antrian";
     }
     if (typeof snap.heartbeat_seconds === "number" && snap.heartbeat_seconds > 0) {
       STALE_MS = staleAfter(snap.heartbeat_seconds);

@@ -107,7 +107,7 @@ def _stuck_client(port: int, branch: str) -> socket.socket:
 async def test_a_stuck_screen_is_dropped_without_delaying_others(
     feed: HallFeed, display: DisplayFactory
 ) -> None:
-    running = await display(client_buffer_bytes=65536)
+    running = await display(client_buffer_bytes=65536, ping_interval_seconds=300)  # no keepalive close first
     stuck = await asyncio.to_thread(_stuck_client, running.port, feed.branch)
     healthy = Screen(_url(running.port, feed.branch))
     await healthy.open()

@@ -28,6 +28,9 @@ class _BrokenHall:
     def fold(self, event: object) -> None:
         raise RuntimeError("a bug met by one event")
 
+    def spend(self, event: object) -> None:
+        pass
+
 
 def _record(value: bytes) -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord("queue.events", 0, 7, 0, 0, b"bjb", value, None, 0, len(value), [])

@@ -7,8 +7,9 @@ import pytest
 
 from services.display.audio import audio_id
 from services.display.consumer import dlq_reason, rebuild_start
-from services.display.errors import AudioError, ScreenError, SettingsError
+from services.display.errors import AudioError, ScreenError, SequenceGapError, SettingsError
 from services.display.hub import parse_target, problem_response
+from services.display.server import Gate
 from services.display.settings import Settings
 from services.events import EventError, InvalidDataError, MalformedEventError, UnknownEventTypeError
 
@@ -133,3 +134,41 @@ def test_the_partition_check_interval_is_a_setting() -> None:
     assert Settings.from_env({"DISPLAY_PARTITION_CHECK": "5"}).partition_check_seconds == 5
     with pytest.raises(SettingsError, match="DISPLAY_PARTITION_CHECK"):
         Settings.from_env({"DISPLAY_PARTITION_CHECK": "0"})
+
+
+def test_the_edge_limits_are_settings() -> None:
+    s = Settings.from_env({})
+    assert (s.idle_timeout_seconds, s.max_connections, s.max_connections_per_address) == (10, 10000, 64)
+    s = Settings.from_env(
+        {
+            "DISPLAY_IDLE_TIMEOUT": "60",
+            "DISPLAY_MAX_CONNECTIONS": "5",
+            "DISPLAY_MAX_CONNECTIONS_PER_ADDRESS": "2",
+        }
+    )
+    assert (s.idle_timeout_seconds, s.max_connections, s.max_connections_per_address) == (60, 5, 2)
+    with pytest.raises(SettingsError, match="DISPLAY_MAX_CONNECTIONS_PER_ADDRESS"):
+        Settings.from_env({"DISPLAY_MAX_CONNECTIONS_PER_ADDRESS": "0"})
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed", "expected"),
+    [
+        ("http://hall.local:8081", "hall.local:8081", (), True),  # the page's own origin
+        ("https://evil.example", "hall.local:8081", (), False),
+        ("http://hall.local:9999", "hall.local:8081", (), False),
+        ("null", "hall.local:8081", (), False),
+        ("https://evil.example", None, (), False),
+        ("https://signage.example", "hall.local:8081", ("https://signage.example",), True),
+        ("https://evil.example", "hall.local:8081", ("*",), True),
+    ],
+)
+def test_websocket_origins_are_the_displays_own_unless_configured(
+    origin: str, host: str | None, allowed: tuple[str, ...], expected: bool
+) -> None:
+    gate = Gate(Settings(allowed_origins=allowed))
+    assert gate.origin_allowed(origin, host) is expected
+
+
+def test_the_sequence_gap_has_its_own_dlq_reason() -> None:
+    assert dlq_reason(SequenceGapError("sequence 999999999 does not follow 15")) == "sequence_gap"

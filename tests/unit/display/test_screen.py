@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.display.errors import ScreenError
+from services.display.errors import ScreenError, SequenceGapError
 from services.display.screen import (
     RECENT_CALLS,
     BranchInfo,
@@ -21,6 +21,8 @@ from services.display.screen import (
     apply,
     parse_branch,
     snapshot,
+    spend,
+    trusted_chain,
 )
 from services.events import CloudEvent, EventType, InvalidDataError, new_event, parse_data
 from tests.unit.events.kit import ticket_defaults
@@ -163,12 +165,31 @@ def test_interleaved_duplicates_fold_like_the_clean_stream() -> None:
     assert snapshot(_fold(noisy), today=TODAY) == snapshot(_fold(events), today=TODAY)
 
 
-def test_a_gap_is_applied_and_later_stragglers_are_not() -> None:
+def test_a_gap_is_refused_and_changes_nothing() -> None:
     events = _busy_hall().events
-    missing = events[5]
-    screen = _fold([e for e in events if e is not missing])
-    assert screen.seq == events[-1].sequence
-    assert apply(screen, missing, today=TODAY, tz=TZ) is None
+    screen = _fold(events[:5])
+    before = snapshot(screen, today=TODAY)
+    with pytest.raises(SequenceGapError):
+        apply(screen, events[6], today=TODAY, tz=TZ)
+    assert snapshot(screen, today=TODAY) == before
+    assert apply(screen, events[5], today=TODAY, tz=TZ) is not None
+
+
+def test_the_trusted_chain_leaves_a_forged_far_ahead_sequence_out() -> None:
+    events = _busy_hall().events
+    forged = events[3].with_sequence(999_999_999)
+    log = [*events[:4], forged, *events[4:], events[2]]  # a duplicate too
+    chain, rejected = trusted_chain(log)
+    assert [e.sequence for e in chain] == [e.sequence for e in events]
+    assert rejected == [forged]
+    assert snapshot(_fold(chain), today=TODAY) == snapshot(_fold(events), today=TODAY)
+
+
+def test_a_spent_sequence_is_no_gap() -> None:
+    events = _busy_hall().events
+    screen = _fold(events[:3])
+    spend(screen, events[3])
+    assert apply(screen, events[4], today=TODAY, tz=TZ) is not None
 
 
 def test_recent_calls_are_bounded_and_newest_first() -> None:

@@ -30,6 +30,7 @@ from services.display.hall import Clock, Hall
 from services.display.hub import Hub, parse_target
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
+from services.events.types import ID_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ CONSUMER = web.AppKey("consumer", EventConsumer)
 DIRECTORY = web.AppKey("directory", Directory)
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_BRANCH_RE = re.compile(ID_PATTERN)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

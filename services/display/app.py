@@ -28,6 +28,7 @@ from services.display.hall import Clock, Hall
 from services.display.hub import Hub, parse_target
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
+from services.events.types import ID_PATTERN
 from services.platform.health import Check, add_health_routes
 from services.platform.http import edge_middleware, secure
 from services.platform.problems import problem, unavailable
@@ -42,7 +43,7 @@ HUB = web.AppKey("hub", Hub)
 CONSUMER = web.AppKey("consumer", EventConsumer)
 DIRECTORY = web.AppKey("directory", Directory)
 
-_BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_BRANCH_RE = re.compile(ID_PATTERN)
 
 
 def _utc_now() -> datetime:

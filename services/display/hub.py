@@ -47,10 +47,11 @@ from websockets.http11 import Request, Response
 
 from services.display.metrics import DisplayMetrics
 from services.display.screen import Change
+from services.events.types import ID_BODY
 
 log = logging.getLogger(__name__)
 
-_PATH_RE = re.compile(r"^/ws/([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})$")
+_PATH_RE = re.compile(rf"^/ws/({ID_BODY})$")
 _ZONE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 INBOUND_BURST = 10
 """Messages a screen may send in a burst (they are discarded)."""

@@ -20,8 +20,9 @@ from pydantic import (
     ValidationError,
 )
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+ID_BODY = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
 """An Antrian id (branch, agency, service, counter, ticket): a short slug; a UUID matches too."""
+ID_PATTERN = rf"^{ID_BODY}$"
 MAX_ID = 128
 MAX_NUMBER = 16
 """Longest ticket number as shown ("A012": a prefix and a few digits)."""

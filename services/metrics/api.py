@@ -10,6 +10,7 @@ from datetime import date, datetime
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.events.types import ID_PATTERN
 from services.metrics import keys
 from services.metrics.errors import StoreError
 from services.metrics.ikm import compute
@@ -18,7 +19,7 @@ from services.platform.problems import problem
 
 logger = logging.getLogger(__name__)
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+_ID_RE = re.compile(ID_PATTERN)
 SNAPSHOT_TIMEOUT = 5.0
 
 

@@ -37,8 +37,6 @@ from services.ticketing.eventdata import rfc3339, survey_event, ticket_data, tic
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("kiosk", "online")
-SURVEY_ELEMENTS = 9
 RECENT_SAMPLES = 20
 
 TICKET_SELECT = """
@@ -346,16 +344,6 @@ async def cancel_locked(
         data = ticket_data(row, with_counter=False, reason=reason.value)
         await outbox.enqueue(conn, ticket_event(EventType.TICKET_CANCELLED, row, now, data))
     return cancelled
-
-
-def validate_scores(scores: object) -> list[int]:
-    """Nine IKM element scores, each an integer 1-4, or InvalidRequest."""
-    if not isinstance(scores, list) or len(scores) != SURVEY_ELEMENTS:
-        raise InvalidRequest(f"scores must be a list of {SURVEY_ELEMENTS} integers")
-    for index, score in enumerate(scores, start=1):
-        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 4:
-            raise InvalidRequest(f"score {index} must be an integer from 1 to 4, got {score!r}")
-    return list(scores)
 
 
 async def submit_survey(

@@ -61,6 +61,31 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="each offending field (422 only)")
 
 
+class Health(BaseModel):
+    """A health or readiness answer: a status, and whatever each check reports."""
+
+    model_config = ConfigDict(extra="allow", title="Health")
+
+    status: str
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3.1 document (this one)."""
+
+    model_config = ConfigDict(extra="allow", title="OpenApiDocument")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+
+
+def health(path: str, summary: str, handler: Handler | None = None) -> Operation:
+    """The operation of ``/healthz`` or ``/readyz`` (a 503 problem when not ready)."""
+    return Operation(
+        "GET", path, handler, summary, ("operations",), responses={200: Content(Health)}, problems=(503,)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """A path, query or header parameter."""
@@ -131,7 +156,14 @@ def serve(app: web.Application, *, title: str, version: str, description: str) -
             rendered.append(json.dumps(doc, ensure_ascii=False).encode())
         return web.Response(body=rendered[0], content_type="application/json", charset="utf-8")
 
-    own = Operation("GET", "/openapi.json", openapi_json, "This OpenAPI 3.1 document", ("operations",))
+    own = Operation(
+        "GET",
+        "/openapi.json",
+        openapi_json,
+        "This OpenAPI 3.1 document",
+        ("operations",),
+        responses={200: Content(OpenApiDocument)},
+    )
     register(app, [own])
 
 

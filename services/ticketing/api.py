@@ -412,14 +412,18 @@ def _page(path: str, summary: str, media_type: str, *params: Param, tag: str = "
     )
 
 
+# The pages are static: they take any id and ask the API, which answers 404 for an unknown one.
+_ANY_BRANCH = Param("branch_id", "path", {"type": "string"})
+_ANY_TICKET = Param("ticket_id", "path", {"type": "string"})
+
 # Routes that app.py and pages.py register: documented here so that none goes undocumented.
 ELSEWHERE = [
-    _page("/healthz", "Alive", "application/json", tag="operations"),
-    _page("/readyz", "Ready when PostgreSQL answers (503 otherwise)", "application/json", tag="operations"),
+    openapi.health("/healthz", "Alive"),
+    openapi.health("/readyz", "Ready when PostgreSQL answers (503 problem otherwise); reports Kafka"),
     _page("/metrics", "Prometheus exposition", "text/plain", tag="operations"),
-    _page("/kiosk/{branch_id}", "Kiosk page: choose a service, take a ticket", "text/html", _BRANCH),
+    _page("/kiosk/{branch_id}", "Kiosk page: choose a service, take a ticket", "text/html", _ANY_BRANCH),
     _page("/counter", "Counter client page for operators", "text/html"),
-    _page("/t/{ticket_id}", "Citizen's ticket page: live status, cancel, survey", "text/html", _TICKET),
+    _page("/t/{ticket_id}", "Citizen's ticket page: live status, cancel, survey", "text/html", _ANY_TICKET),
     _page("/static/common.css", "The pages' stylesheet", "text/css"),
 ]
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, web
 from jsonschema import Draft202012Validator
 
 ClientMiddleware = Callable[[ClientRequest, ClientHandlerType], Awaitable[ClientResponse]]
@@ -93,3 +93,20 @@ class ContractHolder:
             return response
 
         return check
+
+
+def served_routes(app: web.Application) -> set[tuple[str, str]]:
+    """(path template, method) of every route on the router; a static directory as ``prefix/{filename}``."""
+    served = set()
+    for route in app.router.routes():
+        if route.method == "HEAD":
+            continue
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter") or f"{info['prefix']}/{{filename}}"
+        served.add((path, route.method))
+    return served
+
+
+def documented_routes(doc: dict[str, Any]) -> set[tuple[str, str]]:
+    """(path template, method) of every operation in an OpenAPI document."""
+    return {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}

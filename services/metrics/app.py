@@ -43,11 +43,7 @@ def init_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> web
     app[keys.ZONES] = zones
     app[keys.PROCESS_METRICS] = process
     app.cleanup_ctx.extend([_database, _http_client, _kafka, _housekeeping])
-    app.router.add_get("/healthz", api.healthz)
-    app.router.add_get("/readyz", api.readyz)
-    app.router.add_get("/metrics", api.metrics)
-    app.router.add_get("/api/v1/reports/daily", api.daily)
-    app.router.add_get("/api/v1/branches/{branch_id}/ikm", api.ikm)
+    api.add_routes(app)
     return app
 
 

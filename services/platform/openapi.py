@@ -57,7 +57,7 @@ class Problem(BaseModel):
     type: str
     title: str
     status: int
-    detail: str
+    detail: str = ""
     errors: list[FieldError] | None = Field(default=None, description="each offending field (422 only)")
 
 
@@ -117,6 +117,7 @@ class Content:
     media_type: str = "application/json"
     description: str = "OK"
     headers: Mapping[str, str] = field(default_factory=dict)
+    alternatives: tuple[str, ...] = ()  # other media types the same response may take (CSV, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,8 @@ def _response(content: Content, refs: Mapping[_Key, dict[str, Any]]) -> dict[str
         out["content"] = {content.media_type: {"schema": refs[(content.model, "serialization")]}}
     elif content.media_type:
         out["content"] = {content.media_type: {}}
+    for media_type in content.alternatives:
+        out.setdefault("content", {})[media_type] = {}
     if content.headers:
         out["headers"] = {
             name: {"description": text, "schema": {"type": "string"}}

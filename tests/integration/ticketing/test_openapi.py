@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.contract import served_routes
 from tests.integration.ticketing.conftest import Hall, admin_auth
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -19,17 +20,6 @@ async def openapi(hall: Hall) -> dict[str, Any]:
     resp = await hall.client.get("/openapi.json")
     assert resp.status == 200
     return dict(await resp.json())
-
-
-def served_routes(app: web.Application) -> set[tuple[str, str]]:
-    """(path template, method) of every route on the router."""
-    served = set()
-    for route in app.router.routes():
-        if route.method == "HEAD":
-            continue
-        info = route.resource.get_info() if route.resource else {}
-        served.add((info.get("path") or info.get("formatter"), route.method))
-    return served
 
 
 def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -14,6 +14,16 @@ from tests.integration.display.hallkit import display_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
+PATHS = (
+    "/healthz",
+    "/readyz",
+    "/api/v1/branches/bjb/screen",
+    "/api/v1/branches/bjb/screen?zone=a%20b",
+    "/display/bjb",
+    "/static/display.css",
+    "/no/such/page",
+)
+
 
 async def test_the_document_covers_the_router_and_the_answers_match_it(
     display: DisplayFactory, kafka_bootstrap: str, tmp_path: Path
@@ -27,8 +37,7 @@ async def test_the_document_covers_the_router_and_the_answers_match_it(
         app = init_app(display_settings(kafka_bootstrap, "unused", "unused.dlq", tmp_path / "audio"))
         assert served_routes(app) == documented_routes(doc)
         contract = Contract(doc)
-        for path in ("/healthz", "/readyz", "/api/v1/branches/bjb/screen", "/api/v1/branches/bjb/screen?zone=a%20b",
-                     "/display/bjb", "/static/display.css", "/no/such/page"):  # fmt: skip
+        for path in PATHS:
             async with http.get(f"{base}{path}") as resp:
                 body = await resp.read()
                 contract.check("GET", resp.url.path, resp.status, resp.content_type, body)

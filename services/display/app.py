@@ -20,6 +20,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.display import contract
 from services.display.audio import AUDIO_ID_LENGTH, AudioStore
 from services.display.consumer import EventConsumer
 from services.display.directory import Directory
@@ -77,6 +78,7 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     app.router.add_get("/api/v1/branches/{branch_id}/screen", screen_json)
     app.router.add_get("/audio/{audio_id:[0-9a-f]{" + str(AUDIO_ID_LENGTH) + "}}.wav", audio_file)
     app.router.add_static("/static", PAGE_DIR)
+    contract.add_documentation(app)
     return app
 
 

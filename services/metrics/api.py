@@ -9,12 +9,15 @@ from datetime import date, datetime
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.events.types import ID_PATTERN
 from services.metrics import keys
 from services.metrics.errors import StoreError
 from services.metrics.ikm import compute
-from services.metrics.reports import daily_report
+from services.metrics.reports import ReportRow, daily_report
+from services.platform import openapi
+from services.platform.openapi import Content, Operation, Param
 from services.platform.problems import problem
 
 logger = logging.getLogger(__name__)
@@ -126,3 +129,72 @@ async def ikm(request: web.Request) -> web.Response:
         **compute(tally).to_json(),
     }
     return web.json_response(body)
+
+
+# -- the contract: the routes, registered and documented from one table -----------------------
+
+
+class DailyReportBody(BaseModel):
+    """The daily report: one row for the branch, one per agency, one per service."""
+
+    branch: str
+    date: date
+    rows: list[ReportRow]
+
+
+class IkmBody(BaseModel):
+    """The IKM (Indeks Kepuasan Masyarakat) of a branch over a date range."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    branch_id: str
+    from_: date = Field(alias="from")
+    to: date
+    agency: str | None
+    counter: str | None
+    responses: int
+    elements: list[float] | None
+    element_names: list[str]
+    index: float | None
+    grade: str | None
+    grade_label: str | None
+
+
+_ID = {"type": "string", "pattern": _ID_RE.pattern}
+_DATE = {"type": "string", "format": "date"}
+
+
+def operations() -> list[Operation]:
+    """Every route of the metrics service with its contract."""
+    report = Content(DailyReportBody, description="JSON, or CSV (format=csv or Accept: text/csv)",
+                     alternatives=("text/csv",))  # fmt: skip
+    return [
+        openapi.health("/healthz", "Alive"),
+        openapi.health("/readyz", "Ready when PostgreSQL, Kafka and the consumer are up (503 otherwise)"),
+        Operation("GET", "/metrics", metrics, "Prometheus exposition", ("operations",),
+                  responses={200: Content(media_type="text/plain")}),
+        Operation(
+            "GET", "/api/v1/reports/daily", daily, "A branch's daily report", ("reports",),
+            (Param("branch", "query", _ID), Param("date", "query", _DATE),
+             Param("format", "query", {"enum": ["json", "csv"]}, required=False)),
+            responses={200: report},
+            problems=(400, 503),
+        ),
+        Operation(
+            "GET", "/api/v1/branches/{branch_id}/ikm", ikm, "A branch's IKM over a date range", ("reports",),
+            (Param("branch_id", "path", _ID), Param("from", "query", _DATE, required=False),
+             Param("to", "query", _DATE, required=False), Param("agency", "query", _ID, required=False),
+             Param("counter", "query", _ID, required=False)),
+            responses={200: Content(IkmBody)},
+            problems=(400, 503),
+        ),
+    ]  # fmt: skip
+
+
+def add_routes(app: web.Application) -> None:
+    """Register every route and ``/openapi.json``."""
+    openapi.register(app, operations())
+    openapi.serve(
+        app, title="Antrian metrics", version="1.0.0",
+        description="Daily reports and the IKM of the halls; Prometheus figures at /metrics.",
+    )  # fmt: skip

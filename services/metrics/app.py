@@ -47,9 +47,7 @@ def init_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> web
     app[keys.PROCESS_METRICS] = process
     app.cleanup_ctx.extend([_database, _kafka, _housekeeping])
     add_health_routes(app, CHECKS)
-    app.router.add_get("/metrics", api.metrics)
-    app.router.add_get("/api/v1/reports/daily", api.daily)
-    app.router.add_get("/api/v1/branches/{branch_id}/ikm", api.ikm)
+    api.add_routes(app)
     return app
 
 

@@ -15,7 +15,8 @@ Layout (pure core, thin edges)::
     seed.py         hall files → database, idempotently
     outbox.py       transactional outbox and its relay to Kafka; migrate.py, migrations/
     housekeeping.py the loop that closes past business days and purges idempotency keys
-    api.py          the /api/v1 handlers; openapi.py the OpenAPI 3.1 document
+    api.py          the /api/v1 handlers and the route table /openapi.json is generated from
+    schemas.py      the pydantic models of every request and response body
     problems.py     RFC 9457 problem details and request timing middleware
     pages.py        kiosk, counter client and citizen pages (pages/)
     app.py          init_app(settings): pool, relay, housekeeping in cleanup_ctx; routes

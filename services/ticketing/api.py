@@ -8,18 +8,19 @@ import uuid
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
-from services.ticketing import counters, directory, sessions, tickets
+from services.platform import openapi, validation
+from services.platform.openapi import Content, Handler, Operation, Param
+from services.ticketing import counters, directory, problems, schemas, sessions, tickets
 from services.ticketing.auth import User
 from services.ticketing.domain import qr
-from services.ticketing.domain.calling import PriorityGroup
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
-from services.ticketing.errors import InvalidRequest, MalformedRequest, NotFound, Unauthorized
+from services.ticketing.errors import NotFound, Unauthorized
 from services.ticketing.eventdata import rfc3339
 from services.ticketing.keys import CLOCK, POOL, SETTINGS
 
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_ID_RE = re.compile(schemas.ID_PATTERN)
 
 TICKET_ACTIONS = {
     "recall": TicketAction.RECALL,
@@ -31,35 +32,27 @@ TICKET_ACTIONS = {
 COUNTER_ACTIONS = {"open": CounterAction.OPEN, "pause": CounterAction.PAUSE, "close": CounterAction.CLOSE}
 
 
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def _json(
+    model: type[BaseModel], data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """``data`` as JSON, after checking it against its documented ``model`` (a mismatch is our bug)."""
+    model.model_validate(data)
     return web.json_response(
         data, status=status, headers=headers, dumps=lambda o: json.dumps(o, ensure_ascii=False)
     )
 
 
-async def read_body(request: web.Request, *, required: bool = True) -> dict[str, Any]:
-    """The JSON object in the body; MalformedRequest (400) for anything else."""
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise MalformedRequest("a JSON object body is required")
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise MalformedRequest("the body must be a JSON object")
-    return body
+def _validated(handler: Handler) -> Handler:
+    """``handler`` with request errors (415, 400, 422 naming each field) answered as problems."""
 
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except validation.RequestError as exc:
+            return problems.problem(exc.status, exc.title, exc.detail, slug=exc.slug, **exc.extensions())
 
-def _string(body: dict[str, Any], name: str, *, default: str | None = None) -> str:
-    value = body.get(name, default)
-    if not isinstance(value, str) or not value or len(value) > 1000:
-        raise InvalidRequest(f"'{name}' must be a non-empty string of at most 1000 characters")
-    if "\x00" in value:
-        raise InvalidRequest(f"'{name}' must not contain NUL characters")
-    return value
+    wrapped.__doc__ = handler.__doc__
+    return wrapped
 
 
 def _path_id(request: web.Request, name: str) -> str:
@@ -88,87 +81,72 @@ async def current_user(request: web.Request) -> User:
 
 
 async def login(request: web.Request) -> web.Response:
-    """POST /api/v1/auth/login"""
-    body = await read_body(request)
-    username, password = _string(body, "username"), _string(body, "password")
+    """Check the password and open a session; the token expires at ``expires_at``."""
+    body = await validation.json_body(request, schemas.LoginRequest)
     now = request.app[CLOCK]()
     token, expires, user = await sessions.login(
-        request.app[POOL], now, username, password, request.app[SETTINGS].token_ttl_seconds
+        request.app[POOL], now, body.username, body.password, request.app[SETTINGS].token_ttl_seconds
     )
-    return _json(
-        {
-            "token": token,
-            "token_type": "Bearer",
-            "expires_at": rfc3339(expires),
-            "username": user.username,
-            "role": user.role,
-            "counter_ids": list(user.counter_ids),
-        }
-    )
+    result = {
+        "token": token,
+        "token_type": "Bearer",
+        "expires_at": rfc3339(expires),
+        "username": user.username,
+        "role": user.role,
+        "counter_ids": list(user.counter_ids),
+    }
+    return _json(schemas.Token, result)
 
 
 async def issue_ticket(request: web.Request) -> web.Response:
-    """POST /api/v1/branches/{branch_id}/tickets"""
-    body = await read_body(request)
-    service_id = _string(body, "service_id")
-    channel = _string(body, "channel", default="kiosk")
-    if channel not in tickets.CHANNELS:
-        raise InvalidRequest(f"'channel' must be one of {', '.join(tickets.CHANNELS)}")
-    priority = body.get("priority", False)
-    if not isinstance(priority, bool):
-        raise InvalidRequest("'priority' must be true or false")
-    group_raw = body.get("priority_group")
-    group = None
-    if group_raw is not None:
-        try:
-            group = PriorityGroup(group_raw)
-        except ValueError:
-            groups = ", ".join(g.value for g in PriorityGroup)
-            raise InvalidRequest(f"'priority_group' must be null or one of {groups}") from None
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not _KEY_RE.match(key):
-        raise InvalidRequest("Idempotency-Key must be 1-200 visible ASCII characters")
+    """Take a ticket (public). A repeated ``Idempotency-Key`` returns the same ticket."""
+    branch_id = _path_id(request, "branch_id")
+    header = request.headers.get("Idempotency-Key")
+    key = validation.validate_param("Idempotency-Key", header, schemas.IdempotencyKey).value
+    body = await validation.json_body(request, schemas.IssueTicketRequest)
     ticket, created = await tickets.issue_ticket_idempotent(
         request.app[POOL],
         request.app[CLOCK](),
-        branch_id=_path_id(request, "branch_id"),
-        service_id=service_id,
-        channel=channel,
-        priority=priority,
-        priority_group=group,
+        branch_id=branch_id,
+        service_id=body.service_id,
+        channel=body.channel,
+        priority=body.priority,
+        priority_group=body.priority_group,
         idempotency_key=key,
     )
     headers = {"Location": f"/api/v1/tickets/{ticket['id']}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    return _json(ticket, status=201, headers=headers)
+    return _json(schemas.Ticket, ticket, status=201, headers=headers)
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    """GET /api/v1/tickets/{ticket_id}"""
-    return _json(await tickets.get_ticket(request.app[POOL], _ticket_id(request)))
+    """A ticket as it stands now, with live position and wait estimate."""
+    return _json(schemas.Ticket, await tickets.get_ticket(request.app[POOL], _ticket_id(request)))
 
 
 async def ticket_qr(request: web.Request) -> web.Response:
-    """GET /api/v1/tickets/{ticket_id}/qr.svg: a QR code of the citizen's ticket page."""
+    """A QR code (SVG) of the link to the citizen's ticket page, for the printed ticket."""
     ticket = await tickets.get_ticket(request.app[POOL], _ticket_id(request))
     base = request.app[SETTINGS].public_url or str(request.url.origin())
-    svg = qr.to_svg(qr.encode(f"{base}/t/{ticket['id']}"))
+    svg = qr.svg(f"{base}/t/{ticket['id']}")
     return web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 async def cancel_ticket(request: web.Request) -> web.Response:
-    """POST /api/v1/tickets/{ticket_id}/cancel"""
+    """The citizen cancels a waiting ticket."""
     ticket_id = _ticket_id(request)
-    return _json(await tickets.cancel_ticket(request.app[POOL], request.app[CLOCK](), ticket_id))
+    await validation.no_body(request)
+    cancelled = await tickets.cancel_ticket(request.app[POOL], request.app[CLOCK](), ticket_id)
+    return _json(schemas.Ticket, cancelled)
 
 
 async def submit_survey(request: web.Request) -> web.Response:
-    """POST /api/v1/tickets/{ticket_id}/survey"""
+    """Rate a completed ticket (IKM: nine elements scored 1-4), once."""
     ticket_id = _ticket_id(request)
-    scores = tickets.validate_scores((await read_body(request)).get("scores"))
-    result = await tickets.submit_survey(request.app[POOL], request.app[CLOCK](), ticket_id, scores)
-    return _json(result, status=201)
+    body = await validation.json_body(request, schemas.SurveyRequest)
+    result = await tickets.submit_survey(request.app[POOL], request.app[CLOCK](), ticket_id, body.scores)
+    return _json(schemas.SurveyReceipt, result, status=201)
 
 
 async def _counter_user(request: web.Request) -> tuple[str, User]:
@@ -179,31 +157,26 @@ async def _counter_user(request: web.Request) -> tuple[str, User]:
 
 
 async def get_counter(request: web.Request) -> web.Response:
-    """GET /api/v1/counters/{counter_id}"""
+    """A counter and its active ticket."""
     counter_id = _path_id(request, "counter_id")
     row = await request.app[POOL].fetchrow("SELECT * FROM counters WHERE id = $1", counter_id)
     if row is None:
         raise NotFound(f"no counter {counter_id!r}")
-    return _json(counters.counter_view(row))
+    return _json(schemas.Counter, counters.counter_view(row))
 
 
 async def call_next(request: web.Request) -> web.Response:
-    """POST /api/v1/counters/{counter_id}/call-next (an admin may name a ``ticket_id``)."""
+    """Call the next ticket; an admin may name a ``ticket_id`` (recorded as forced); 204 when none waits."""
     counter_id, user = await _counter_user(request)
-    body = await read_body(request, required=False)
-    ticket_id = None
-    if body.get("ticket_id") is not None:
-        try:
-            ticket_id = uuid.UUID(str(body["ticket_id"]))
-        except ValueError:
-            raise InvalidRequest("'ticket_id' must be a ticket UUID") from None
-    called = await counters.call_next(request.app[POOL], request.app[CLOCK](), counter_id, user, ticket_id)
+    body = await validation.json_body(request, schemas.CallNextRequest, required=False)
+    pool, now = request.app[POOL], request.app[CLOCK]()
+    called = await counters.call_next(pool, now, counter_id, user, body.ticket_id)
     if called is None:
         return web.Response(status=204)
-    return _json(called)
+    return _json(schemas.Ticket, called)
 
 
-def ticket_action_handler(name: str) -> Any:
+def ticket_action_handler(name: str) -> Handler:
     """A handler for POST /api/v1/counters/{counter_id}/<name> acting on the active ticket."""
     action = TICKET_ACTIONS[name]
 
@@ -211,61 +184,257 @@ def ticket_action_handler(name: str) -> Any:
         counter_id, user = await _counter_user(request)
         to_service = None
         if action is TicketAction.TRANSFER:
-            to_service = _string(await read_body(request), "service_id")
+            to_service = (await validation.json_body(request, schemas.TransferRequest)).service_id
+        else:
+            await validation.no_body(request)
         ticket = await counters.ticket_action(
             request.app[POOL], request.app[CLOCK](), counter_id, action, user, to_service_id=to_service
         )
-        return _json(ticket)
+        return _json(schemas.Ticket, ticket)
 
-    handler.__doc__ = f"POST /api/v1/counters/{{counter_id}}/{name}"
     return handler
 
 
-def counter_action_handler(name: str) -> Any:
+def counter_action_handler(name: str) -> Handler:
     """A handler for POST /api/v1/counters/{counter_id}/<open|pause|close>."""
     action = COUNTER_ACTIONS[name]
 
     async def handler(request: web.Request) -> web.Response:
         counter_id, user = await _counter_user(request)
-        return _json(
-            await counters.counter_action(request.app[POOL], request.app[CLOCK](), counter_id, action, user)
-        )
+        await validation.no_body(request)
+        pool, now = request.app[POOL], request.app[CLOCK]()
+        return _json(schemas.Counter, await counters.counter_action(pool, now, counter_id, action, user))
 
-    handler.__doc__ = f"POST /api/v1/counters/{{counter_id}}/{name}"
     return handler
 
 
 async def list_branches(request: web.Request) -> web.Response:
-    """GET /api/v1/branches"""
-    return _json(await directory.list_branches(request.app[POOL]))
+    """Every branch this deployment serves."""
+    return _json(schemas.BranchList, await directory.list_branches(request.app[POOL]))
 
 
 async def get_branch(request: web.Request) -> web.Response:
-    """GET /api/v1/branches/{branch_id}"""
-    return _json(await directory.get_branch(request.app[POOL], _path_id(request, "branch_id")))
+    """A branch with its schedule, agencies, services and counters."""
+    branch = await directory.get_branch(request.app[POOL], _path_id(request, "branch_id"))
+    return _json(schemas.Branch, branch)
 
 
 async def branch_queue(request: web.Request) -> web.Response:
-    """GET /api/v1/branches/{branch_id}/queue"""
-    now = request.app[CLOCK]()
-    return _json(await directory.branch_queue(request.app[POOL], now, _path_id(request, "branch_id")))
+    """Waiting counts per service for the branch's current business day."""
+    pool, now = request.app[POOL], request.app[CLOCK]()
+    return _json(schemas.Queue, await directory.branch_queue(pool, now, _path_id(request, "branch_id")))
+
+
+# -- the contract: every route of the service, registered and documented from one table -------
+
+_BRANCH = Param("branch_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
+_COUNTER = Param("counter_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
+_TICKET = Param("ticket_id", "path", {"type": "string", "format": "uuid"})
+_IDEMPOTENCY = Param(
+    "Idempotency-Key",
+    "header",
+    {"type": "string", "pattern": schemas.IDEMPOTENCY_KEY_PATTERN},
+    required=False,
+    description="a retry with the same key returns the same ticket",
+)
+_TICKET_OK = {200: Content(schemas.Ticket)}
+_COUNTER_OK = {200: Content(schemas.Counter)}
+_BODY_PROBLEMS = (400, 413, 415, 422)
+_ACTION_SUMMARIES = {
+    "recall": "Recall the active ticket",
+    "start": "The citizen arrived: start serving",
+    "complete": "Complete the active ticket",
+    "no-show": "Mark a no-show (after enough recalls and time)",
+    "transfer": "Transfer the ticket to another service; it keeps its number and place",
+    "open": "Open the counter",
+    "pause": "Pause the counter",
+    "close": "Close the counter",
+}
+
+
+def _ticket_action(name: str) -> Operation:
+    return Operation(
+        "POST",
+        f"/api/v1/counters/{{counter_id}}/{name}",
+        _validated(ticket_action_handler(name)),
+        _ACTION_SUMMARIES[name],
+        ("counters",),
+        (_COUNTER,),
+        body=schemas.TransferRequest if name == "transfer" else None,
+        responses=_TICKET_OK,
+        problems=(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        secured=True,
+    )
+
+
+def _counter_action(name: str) -> Operation:
+    return Operation(
+        "POST",
+        f"/api/v1/counters/{{counter_id}}/{name}",
+        _validated(counter_action_handler(name)),
+        _ACTION_SUMMARIES[name],
+        ("counters",),
+        (_COUNTER,),
+        responses=_COUNTER_OK,
+        problems=(401, 403, 404, 409, 413, 415, 503),
+        secured=True,
+    )
+
+
+def _get(path: str, handler: Handler, summary: str, tag: str, model: type[BaseModel], *p: Param) -> Operation:
+    problems_ = (404, 503) if p else (503,)
+    return Operation("GET", path, _validated(handler), summary, (tag,), p, responses={200: Content(model)},
+                     problems=problems_)  # fmt: skip
+
+
+def operations() -> list[Operation]:
+    """Every ``/api/v1`` operation with its handler and contract."""
+    v = _validated
+    return [
+        Operation(
+            "POST",
+            "/api/v1/auth/login",
+            v(login),
+            "Log in an operator or admin",
+            ("auth",),
+            body=schemas.LoginRequest,
+            responses={200: Content(schemas.Token)},
+            problems=(401, *_BODY_PROBLEMS, 503),
+        ),
+        _get("/api/v1/branches", list_branches, "Every branch", "branches", schemas.BranchList),
+        _get(
+            "/api/v1/branches/{branch_id}",
+            get_branch,
+            "A branch with its agencies, services and counters",
+            "branches",
+            schemas.Branch,
+            _BRANCH,
+        ),
+        _get(
+            "/api/v1/branches/{branch_id}/queue",
+            branch_queue,
+            "Waiting counts per service today",
+            "branches",
+            schemas.Queue,
+            _BRANCH,
+        ),
+        Operation(
+            "POST",
+            "/api/v1/branches/{branch_id}/tickets",
+            v(issue_ticket),
+            "Take a ticket (public); a repeated Idempotency-Key returns the same ticket",
+            ("tickets",),
+            (_BRANCH, _IDEMPOTENCY),
+            body=schemas.IssueTicketRequest,
+            responses={
+                201: Content(
+                    schemas.Ticket,
+                    description="Issued (or replayed)",
+                    headers={
+                        "Location": "the ticket's URL",
+                        "Idempotent-Replayed": "`true` when an earlier request with this key issued it",
+                    },
+                )
+            },
+            problems=(404, 409, *_BODY_PROBLEMS, 503),
+        ),
+        _get(
+            "/api/v1/tickets/{ticket_id}",
+            get_ticket,
+            "A ticket as it stands now, with live position and wait estimate",
+            "tickets",
+            schemas.Ticket,
+            _TICKET,
+        ),
+        Operation(
+            "GET",
+            "/api/v1/tickets/{ticket_id}/qr.svg",
+            v(ticket_qr),
+            "A QR code (SVG) of the link to the citizen's ticket page",
+            ("tickets",),
+            (_TICKET,),
+            responses={200: Content(media_type="image/svg+xml", description="SVG image")},
+            problems=(404, 503),
+        ),
+        Operation(
+            "POST",
+            "/api/v1/tickets/{ticket_id}/cancel",
+            v(cancel_ticket),
+            "The citizen cancels a waiting ticket",
+            ("tickets",),
+            (_TICKET,),
+            responses=_TICKET_OK,
+            problems=(404, 409, 413, 415, 503),
+        ),
+        Operation(
+            "POST",
+            "/api/v1/tickets/{ticket_id}/survey",
+            v(submit_survey),
+            "Rate a completed ticket (IKM, nine elements scored 1-4), once",
+            ("tickets",),
+            (_TICKET,),
+            body=schemas.SurveyRequest,
+            responses={201: Content(schemas.SurveyReceipt, description="Recorded")},
+            problems=(404, 409, *_BODY_PROBLEMS, 503),
+        ),
+        _get(
+            "/api/v1/counters/{counter_id}",
+            get_counter,
+            "A counter and its active ticket",
+            "counters",
+            schemas.Counter,
+            _COUNTER,
+        ),
+        Operation(
+            "POST",
+            "/api/v1/counters/{counter_id}/call-next",
+            v(call_next),
+            "Call the next ticket (an admin may name a ticket_id; recorded as forced)",
+            ("counters",),
+            (_COUNTER,),
+            body=schemas.CallNextRequest,
+            body_required=False,
+            responses={
+                **_TICKET_OK,
+                204: Content(media_type="", description="Nobody waits for this counter's services"),
+            },
+            problems=(401, 403, 404, 409, *_BODY_PROBLEMS, 503),
+            secured=True,
+        ),
+        *(_ticket_action(name) for name in TICKET_ACTIONS),
+        *(_counter_action(name) for name in COUNTER_ACTIONS),
+    ]
+
+
+def _page(path: str, summary: str, media_type: str, *params: Param, tag: str = "pages") -> Operation:
+    return Operation(
+        "GET", path, None, summary, (tag,), params, responses={200: Content(media_type=media_type)}
+    )
+
+
+# The pages are static: they take any id and ask the API, which answers 404 for an unknown one.
+_ANY_BRANCH = Param("branch_id", "path", {"type": "string"})
+_ANY_TICKET = Param("ticket_id", "path", {"type": "string"})
+
+# Routes that app.py and pages.py register: documented here so that none goes undocumented.
+ELSEWHERE = [
+    openapi.health("/healthz", "Alive"),
+    openapi.health("/readyz", "Ready when PostgreSQL answers (503 problem otherwise); reports Kafka"),
+    _page("/metrics", "Prometheus exposition", "text/plain", tag="operations"),
+    _page("/kiosk/{branch_id}", "Kiosk page: choose a service, take a ticket", "text/html", _ANY_BRANCH),
+    _page("/counter", "Counter client page for operators", "text/html"),
+    _page("/t/{ticket_id}", "Citizen's ticket page: live status, cancel, survey", "text/html", _ANY_TICKET),
+    _page("/static/common.css", "The pages' stylesheet", "text/css"),
+]
 
 
 def add_routes(app: web.Application) -> None:
-    """Register every ``/api/v1`` route."""
-    r = app.router
-    r.add_post("/api/v1/auth/login", login)
-    r.add_get("/api/v1/branches", list_branches)
-    r.add_get("/api/v1/branches/{branch_id}", get_branch)
-    r.add_get("/api/v1/branches/{branch_id}/queue", branch_queue)
-    r.add_post("/api/v1/branches/{branch_id}/tickets", issue_ticket)
-    r.add_get("/api/v1/tickets/{ticket_id}", get_ticket)
-    r.add_get("/api/v1/tickets/{ticket_id}/qr.svg", ticket_qr)
-    r.add_post("/api/v1/tickets/{ticket_id}/cancel", cancel_ticket)
-    r.add_post("/api/v1/tickets/{ticket_id}/survey", submit_survey)
-    r.add_get("/api/v1/counters/{counter_id}", get_counter)
-    r.add_post("/api/v1/counters/{counter_id}/call-next", call_next)
-    for name in TICKET_ACTIONS:
-        r.add_post(f"/api/v1/counters/{{counter_id}}/{name}", ticket_action_handler(name))
-    for name in COUNTER_ACTIONS:
-        r.add_post(f"/api/v1/counters/{{counter_id}}/{name}", counter_action_handler(name))
+    """Register every ``/api/v1`` route and serve ``/openapi.json`` documenting every route of the app."""
+    openapi.register(app, [*operations(), *ELSEWHERE])
+    openapi.serve(
+        app,
+        title="Antrian ticketing",
+        version="1.0.0",
+        description="Tickets, counters and queues of Mal Pelayanan Publik halls. Errors are RFC 9457"
+        " problem details; a refused value is a 422 whose `errors` name each field by its JSON pointer.",
+    )

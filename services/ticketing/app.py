@@ -10,7 +10,6 @@ housekeeping finishes its pass, the relay its batch, then the pool closes.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -31,7 +30,6 @@ from services.ticketing import api, db, pages, problems
 from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import CLOCK, POOL, REGISTRY, RELAY, SETTINGS, Clock
 from services.ticketing.migrate import migrate
-from services.ticketing.openapi import openapi_document
 from services.ticketing.outbox import OutboxRelay
 from services.ticketing.sessions import ensure_admin
 from services.ticketing.settings import Settings
@@ -67,7 +65,6 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
         app.cleanup_ctx.append(_housekeeping)
     add_health_routes(app, CHECKS)
     app.router.add_get("/metrics", metrics)
-    app.router.add_get("/openapi.json", openapi)
     api.add_routes(app)
     pages.add_routes(app)
     return app
@@ -137,8 +134,3 @@ async def metrics(request: web.Request) -> web.Response:
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response
-
-
-async def openapi(request: web.Request) -> web.Response:
-    """The OpenAPI 3.1 document of this service."""
-    return web.json_response(openapi_document(), dumps=lambda o: json.dumps(o, ensure_ascii=False))

@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from services.events import EventType, types
+from services.events import EventType
 from services.ticketing import outbox
 from services.ticketing.db import load_json
 from services.ticketing.domain.calling import PriorityGroup
@@ -37,7 +37,6 @@ from services.ticketing.eventdata import rfc3339, survey_event, ticket_event
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("kiosk", "online")
 RECENT_SAMPLES = 20
 
 TICKET_SELECT = """
@@ -350,14 +349,6 @@ async def cancel_locked(
         event = ticket_event(EventType.TICKET_CANCELLED, row, now, with_counter=False, reason=reason.value)
         await outbox.enqueue(conn, event)
     return cancelled
-
-
-def validate_scores(scores: object) -> list[int]:
-    """Nine IKM element scores, each an integer 1-4 (the rule: ``events.types.Scores``), or InvalidRequest."""
-    try:
-        return list(types.validate_scores(scores))
-    except ValueError as exc:
-        raise InvalidRequest(str(exc)) from exc
 
 
 async def submit_survey(

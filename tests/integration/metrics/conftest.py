@@ -19,6 +19,7 @@ from services.events import CloudEvent, encode
 from services.metrics.app import init_app, utc_now
 from services.metrics.settings import Settings
 from tests.conftest import SchemaFactory, TopicFactory
+from tests.contract import Contract, ContractHolder
 
 
 def closed_port() -> int:
@@ -105,9 +106,12 @@ async def start_metrics() -> AsyncIterator[Starter]:
     clients: list[TestClient[Any, Any]] = []
 
     async def start(settings: Settings, clock: Callable[[], datetime] = utc_now) -> TestClient[Any, Any]:
-        client: TestClient[Any, Any] = TestClient(TestServer(init_app(settings, clock), host="127.0.0.1"))
+        contract = ContractHolder()  # every response the tests receive is checked against /openapi.json
+        server = TestServer(init_app(settings, clock), host="127.0.0.1")
+        client: TestClient[Any, Any] = TestClient(server, middlewares=[contract.middleware()])
         await client.start_server()
         clients.append(client)
+        contract.contract = Contract(await (await client.get("/openapi.json")).json())
         return client
 
     try:

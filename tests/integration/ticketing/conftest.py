@@ -19,6 +19,7 @@ from services.ticketing.seed import seed_hall
 from services.ticketing.sessions import ensure_admin
 from services.ticketing.settings import Settings
 from tests.conftest import SchemaFactory
+from tests.contract import Contract, ContractHolder
 
 ADMIN_PASSWORD = "admin-test-password"
 OPERATOR_PASSWORD = "operator-test-password"
@@ -200,10 +201,12 @@ async def hall(database_url: str, new_schema: SchemaFactory) -> AsyncIterator[Ha
     schema = await new_schema()
     clock = Clock()
     app = init_app(settings_for(database_url, schema), clock=clock)
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    contract = ContractHolder()  # every response the tests receive is checked against /openapi.json
+    client: TestClient[Any, Any] = TestClient(TestServer(app), middlewares=[contract.middleware()])
     await client.start_server()
     branch = new_branch_id()
     try:
+        contract.contract = Contract(await (await client.get("/openapi.json")).json())
         await seed(database_url, schema, hall_doc(branch))
         yield Hall(client, clock, branch, schema)
     finally:

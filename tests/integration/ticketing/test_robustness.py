@@ -42,7 +42,7 @@ async def test_no_body_produces_a_500(hall: Hall, body: bytes, target: int) -> N
         (f"/api/v1/branches/{hall.branch}/tickets", {"Idempotency-Key": "fuzz"}),
     ]
     path, headers = paths[target]
-    resp = await hall.client.post(path, data=body, headers=headers)
+    resp = await hall.client.post(path, data=body, headers={**headers, "Content-Type": "application/json"})
     assert resp.status < 500, await resp.text()
     if resp.status >= 400:
         assert resp.content_type == "application/problem+json"
@@ -72,7 +72,8 @@ async def test_nul_characters_and_odd_ids_are_refused_cleanly(hall: Hall) -> Non
         ("POST", f"/api/v1/counters/{hall.counter(1)}/transfer", {"service_id": "\x00"}, auth, 422),
     ]
     deep = b"[" * 60_000
-    resp = await hall.client.post(f"/api/v1/branches/{hall.branch}/tickets", data=deep)
+    json_type = {"Content-Type": "application/json"}
+    resp = await hall.client.post(f"/api/v1/branches/{hall.branch}/tickets", data=deep, headers=json_type)
     assert resp.status == 400
     for method, path, body, headers, status in cases:
         resp = await hall.client.request(method, path, json=body, headers=headers)

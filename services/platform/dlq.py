@@ -123,11 +123,11 @@ class DeadLetterWriter:
             enable_auto_commit=False,
             client_id="antrian-dlq",
         )
-        await reader.start()
         try:
+            await reader.start()
             # The producer's partitions_for() fetches the topic's metadata; the consumer has no public way.
             partitions = await producer.partitions_for(self._topic)
-            tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+            tps = [TopicPartition(self._topic, p) for p in sorted(partitions or ())]
             found = await self._read_back(reader, tps, timeout_ms) if tps else 0
             self._loaded = True
             return found

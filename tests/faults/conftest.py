@@ -27,8 +27,8 @@ async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 60.0)
 async def dead_letters(bootstrap: str, dlq: str) -> list[dict[str, Any]]:
     """Every record of the DLQ topic ``dlq`` (one partition): its consumer, source and size."""
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await reader.start()
     try:
+        await reader.start()
         tp = TopicPartition(dlq, 0)
         reader.assign([tp])
         await reader.seek_to_beginning(tp)

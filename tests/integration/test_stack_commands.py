@@ -191,7 +191,7 @@ def test_ctrl_c_in_make_run_stops_everything_it_started(stack: LocalStack) -> No
     pid, fd, output = _in_a_terminal(stack, "run", lambda out: b"Ctrl-C stops everything" in out, within=180)
     started = stack.pids()
     assert set(started) == {"postgres", "kafka", *SERVICES}, output.decode(errors="replace")[-2000:]
-    recorded = _ctrl_c(stack, pid, fd, within=120)
+    recorded = _ctrl_c(stack, pid, fd, within=200)
     assert recorded == started
     _nothing_left(stack, recorded)
 
@@ -203,7 +203,7 @@ def test_ctrl_c_in_make_run_stops_everything_it_started(stack: LocalStack) -> No
 def test_ctrl_c_during_start_up_leaves_nothing_running(stack: LocalStack, command: str, moment: str) -> None:
     pid_file = stack.run_dir / "pids" / f"{moment}.pid"
     pid, fd, _ = _in_a_terminal(stack, command, lambda _: pid_file.exists(), within=180)
-    recorded = _ctrl_c(stack, pid, fd, within=120)
+    recorded = _ctrl_c(stack, pid, fd, within=200)
     assert moment in recorded
     _nothing_left(stack, recorded)
 

@@ -56,10 +56,11 @@ fmt: venv  ## format the code
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
 
-lint: venv  ## ruff format --check, ruff check, mypy --strict
+lint: venv  ## ruff format --check, ruff check, mypy --strict, pip-audit of the pinned packages
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/mypy --strict services
+	$(PY) deploy/local/audit_deps.py
 
 test-unit: venv  ## the pure tests only (no broker, no database)
 	$(PY) -m pytest -q tests/unit

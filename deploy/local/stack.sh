@@ -14,6 +14,9 @@
 #   stack.sh status        what is running
 #   stack.sh logs          follow every log
 #   stack.sh observe       Prometheus scraping the running services, with the alert rules
+#
+# Interrupted (Ctrl-C, TERM, HUP) at any moment, `run` stops everything and
+# the other starting commands stop what they themselves had started.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,7 +27,9 @@ PY="${PYTHON:-$ROOT/.venv/bin/python}"
 
 KAFKA_VERSION="4.4.0"
 CACHE="${ANTRIAN_CACHE_DIR:-$HOME/.cache/antrian}"
-KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
+KAFKA_POM="$ROOT/deploy/local/kafka-pom.xml"
+# One folder per version of the pom: a changed pom resolves a fresh set of jars.
+KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs-$(cksum <"$KAFKA_POM" | cut -d' ' -f1)"
 KAFKA_PORT="${ANTRIAN_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${ANTRIAN_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${ANTRIAN_KAFKA_HEAP:--Xms256m -Xmx768m}"
@@ -94,6 +99,57 @@ stop_pid() {  # stop_pid NAME [SECONDS]: TERM, wait, then KILL
     rm -f "$f"
 }
 
+# ---------------------------------------------------------------- interrupts
+# A command that starts anything sets its trap (catch_signals) before it prints
+# or starts anything, so that an interrupt at any moment stops what had been
+# started so far. spawn holds an interrupt back for the instant between
+# starting a process and recording its pid, so that nothing runs unrecorded.
+STARTED=()    # what this invocation started, oldest first
+ON_SIGNAL=""  # the function an interrupt runs
+HOLDING=""    # set while an interrupt has to wait
+PENDING=""    # an interrupt that waited
+
+on_signal() {
+    if [[ -n "$HOLDING" ]]; then PENDING=1; return; fi
+    trap '' INT TERM HUP  # a second Ctrl-C does not cut the clean-up short
+    "$ON_SIGNAL"
+}
+
+catch_signals() { ON_SIGNAL="$1"; trap on_signal INT TERM HUP; }
+hold_signals() { HOLDING=1; }
+release_signals() {
+    HOLDING=""
+    if [[ -n "$PENDING" ]]; then on_signal; fi
+}
+
+spawn() {  # spawn NAME LOG COMMAND...: in a session of its own (deaf to the terminal's Ctrl-C), recorded
+    local name="$1" log="$2"; shift 2
+    hold_signals
+    setsid "$@" >>"$log" 2>&1 </dev/null &
+    echo $! >"$PIDS/$name.pid"
+    STARTED+=("$name")
+    release_signals
+}
+
+stop_started() {  # stop what this invocation started, newest first
+    local i
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+        case "${STARTED[$i]}" in
+            postgres) pg_down ;;
+            kafka) stop_pid kafka 40 ;;
+            *) stop_pid "${STARTED[$i]}" 30 ;;
+        esac
+    done
+    STARTED=()
+}
+
+abort() {  # the interrupt of up, infra-up, kafka-up, observe and with-infra
+    echo >&2
+    say "interrupted; stopping what this command started"
+    stop_started
+    exit 130
+}
+
 # ---------------------------------------------------------------- packages
 need_cmd() {  # need_cmd BINARY DEBIAN_PACKAGE
     command -v "$1" >/dev/null 2>&1 && return 0
@@ -136,15 +192,16 @@ kafka_jars() {
     if [[ -f "$KAFKA_LIBS/.complete" ]]; then return 0; fi
     need_cmd mvn maven
     say "resolving Kafka $KAFKA_VERSION jars from Maven Central (once; cached in $KAFKA_LIBS)"
-    rm -rf "$KAFKA_LIBS.tmp"
-    mvn -q -B -f "$ROOT/deploy/local/kafka-pom.xml" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.tmp" >&2 \
-        || die "Maven could not resolve the Kafka jars (see above)"
-    rm -rf "$KAFKA_LIBS" && mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
-    touch "$KAFKA_LIBS/.complete"
+    local tmp="$KAFKA_LIBS.tmp.$$"  # another checkout may resolve the same set at the same time
+    rm -rf "$tmp"
+    mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$tmp" >&2 \
+        || { rm -rf "$tmp"; die "Maven could not resolve the Kafka jars (see above)"; }
+    touch "$tmp/.complete"
+    rm -rf "$KAFKA_LIBS" && mv -T "$tmp" "$KAFKA_LIBS" 2>/dev/null || rm -rf "$tmp"
 }
 
-kafka_up() {
+kafka_start() {  # the broker, in the background: kafka_wait waits for it
     if alive kafka; then say "kafka already running (pid $(cat "$PIDS/kafka.pid"))"; return 0; fi
     for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
         port_open "$p" && die "port $p is already taken by another process; stop it or set ANTRIAN_KAFKA_PORT / ANTRIAN_KAFKA_CONTROLLER_PORT"
@@ -167,18 +224,23 @@ kafka_up() {
             >>"$LOGS/kafka-format.log" 2>&1 || die "Kafka storage format failed: see $LOGS/kafka-format.log"
     fi
     say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
-    # What `kafka-server-start.sh` runs: the kafka.Kafka main class.
-    # shellcheck disable=SC2086
-    setsid java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 "${java_opts[@]}" \
-        kafka.Kafka "$props" >>"$LOGS/kafka.out" 2>&1 </dev/null &
-    echo $! >"$PIDS/kafka.pid"
+    local heap; read -ra heap <<<"$KAFKA_HEAP"
+    # What `kafka-server-start.sh` runs: the kafka.Kafka main class. Its own log
+    # is $LOGS/kafka.log (log4j2.properties); kafka.out has what the JVM prints.
+    spawn kafka "$LOGS/kafka.out" java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 "${java_opts[@]}" \
+        kafka.Kafka "$props"
+}
+
+kafka_wait() {  # wait until the broker answers and has our topics (also when it was running)
     if ! "$PY" "$ROOT/deploy/local/ensure_topics.py" --bootstrap "127.0.0.1:$KAFKA_PORT" --timeout 120; then
-        tail -n 30 "$LOGS/kafka.out" "$LOGS/kafka-server.log" >&2 || true
-        stop_pid kafka 5
+        tail -n 30 "$LOGS/kafka.out" "$LOGS/kafka.log" >&2 || true
+        [[ " ${STARTED[*]} " != *" kafka "* ]] || stop_pid kafka 5
         die "Kafka did not come up; logs in $LOGS"
     fi
     say "kafka is up"
 }
+
+kafka_up() { kafka_start; kafka_wait; }
 
 # ---------------------------------------------------------------- PostgreSQL
 as_pg() {  # run a PostgreSQL binary as the data folder's owner
@@ -216,6 +278,9 @@ pg_up() {
     mkdir -p "$PG_SOCKET"
     [[ $EUID -eq 0 ]] && chown postgres:postgres "$PG_SOCKET"
     say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    # Ours from here: interrupted during pg_ctl, which then stops the postmaster
+    # itself, pg_down still finds it through postmaster.pid.
+    STARTED+=(postgres)
     as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -w -t 60 start \
         -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=${ANTRIAN_PG_FSYNC:-on}" \
         >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
@@ -229,6 +294,10 @@ pg_up() {
 }
 
 pg_down() {
+    # Started but not yet recorded (interrupted in pg_ctl): the cluster's own pid file.
+    if [[ ! -f "$PIDS/postgres.pid" && -f "$PG_DATA/postmaster.pid" ]]; then
+        mkdir -p "$PIDS" && head -1 "$PG_DATA/postmaster.pid" >"$PIDS/postgres.pid"
+    fi
     alive postgres || { rm -f "$PIDS/postgres.pid"; return 0; }
     local bin; bin="$(pg_bindir)"
     say "stopping postgres"
@@ -250,7 +319,15 @@ admin_password() {
     cat "$f"
 }
 
-services_up() {
+check_service_ports() {  # before anything starts: a port someone else holds
+    local s
+    for s in "${SERVICES[@]}"; do
+        alive "$s" || ! port_open "${SERVICE_PORT[$s]}" \
+            || die "port ${SERVICE_PORT[$s]} (for $s) is already taken by another process"
+    done
+}
+
+prepare_services() {  # the admin password, the schema and the demo halls
     admin_password >/dev/null  # in this shell, so GENERATED_PASSWORD is seen
     ANTRIAN_ADMIN_PASSWORD="$(admin_password)"
     export ANTRIAN_ADMIN_PASSWORD
@@ -258,17 +335,20 @@ services_up() {
     export METRICS_TICKETING_URL="${METRICS_TICKETING_URL:-http://127.0.0.1:${SERVICE_PORT[ticketing]}}"
     "$PY" -m services.ticketing migrate >&2
     "$PY" -m services.ticketing seed "$ROOT"/deploy/halls/*.yaml >&2
-    for s in "${SERVICES[@]}"; do
-        local port="${SERVICE_PORT[$s]}"
-        if alive "$s"; then say "$s already running"; continue; fi
-        port_open "$port" && die "port $port (for $s) is already taken by another process"
-        say "starting $s on :$port"
-        ANTRIAN_LOG_FORMAT="${ANTRIAN_LOG_FORMAT:-json}" setsid "$PY" -m "services.$s" \
-            >>"$LOGS/$s.log" 2>&1 </dev/null &
-        echo $! >"$PIDS/$s.pid"
-    done
-    for s in "${SERVICES[@]}"; do
-        local port="${SERVICE_PORT[$s]}"
+}
+
+start_service() {
+    local s="$1" port="${SERVICE_PORT[$1]}"
+    if alive "$s"; then say "$s already running"; return 0; fi
+    port_open "$port" && die "port $port (for $s) is already taken by another process"
+    say "starting $s on :$port"
+    ANTRIAN_LOG_FORMAT="${ANTRIAN_LOG_FORMAT:-json}" spawn "$s" "$LOGS/$s.log" "$PY" -m "services.$s"
+}
+
+wait_ready() {
+    local s port
+    for s in "$@"; do
+        port="${SERVICE_PORT[$s]}"
         if ! wait_for 90 "$s" curl -fsS "http://127.0.0.1:$port/readyz"; then
             tail -n 20 "$LOGS/$s.log" >&2
             die "$s did not become ready; log: $LOGS/$s.log"
@@ -304,7 +384,25 @@ MSG
     fi
 }
 
-up() { deps; infra_up; services_up; print_urls; }
+up() {
+    deps
+    check_service_ports
+    mkdir -p "$LOGS" "$PIDS"
+    pg_up
+    # The broker's JVM takes longest: it boots while the schema is migrated, the
+    # halls are seeded and ticketing starts (ticketing needs only PostgreSQL).
+    kafka_start
+    prepare_services
+    start_service ticketing
+    kafka_wait
+    # Display and metrics read the broker and ask ticketing for the halls:
+    # started once both answer, their first look-up succeeds.
+    wait_ready ticketing
+    start_service display
+    start_service metrics
+    wait_ready display metrics
+    print_urls
+}
 down() { stop_pid prometheus 20; services_down; infra_down; say "stopped"; }
 
 # ---------------------------------------------------------------- Prometheus
@@ -326,9 +424,8 @@ observe() {  # Prometheus with deploy/prometheus, its targets moved to this stac
         cp "$ROOT/deploy/prometheus/alerts.yml" "$dir/alerts.yml"
         promtool check config "$dir/prometheus.yml" >&2 || die "the Prometheus configuration is invalid"
         say "starting prometheus on :$PROM_PORT"
-        setsid prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
-            --web.listen-address="127.0.0.1:$PROM_PORT" >>"$LOGS/prometheus.log" 2>&1 </dev/null &
-        echo $! >"$PIDS/prometheus.pid"
+        spawn prometheus "$LOGS/prometheus.log" prometheus --config.file="$dir/prometheus.yml" \
+            --storage.tsdb.path="$dir/data" --web.listen-address="127.0.0.1:$PROM_PORT"
         if ! wait_for 60 prometheus curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready"; then
             tail -n 20 "$LOGS/prometheus.log" >&2
             die "prometheus did not become ready; log: $LOGS/prometheus.log"
@@ -343,13 +440,22 @@ observe() {  # Prometheus with deploy/prometheus, its targets moved to this stac
 MSG
 }
 
-run() {
+TAIL_PID=""
+stop_everything() {  # the interrupt of run, at any moment of it
+    if [[ -n "$TAIL_PID" ]]; then kill "$TAIL_PID" 2>/dev/null || true; fi
+    echo
+    down
+    exit 0
+}
+
+run() {  # its trap (stop_everything) is set before it starts anything
     up
-    say "following the logs; Ctrl-C stops everything"
-    tail -n 0 -F "$LOGS"/ticketing.log "$LOGS"/display.log "$LOGS"/metrics.log &
     # A background job ignores Ctrl-C: the trap stops the tail with the rest.
-    # shellcheck disable=SC2064
-    trap "kill $! 2>/dev/null || true; echo; down; exit 0" INT TERM
+    hold_signals
+    tail -n 0 -F "$LOGS"/ticketing.log "$LOGS"/display.log "$LOGS"/metrics.log &
+    TAIL_PID=$!
+    release_signals
+    say "following the logs; Ctrl-C stops everything"
     wait
 }
 
@@ -361,17 +467,8 @@ status() {
 
 logs() { mkdir -p "$LOGS"; tail -n 50 -F "$LOGS"/*.log "$RUN/pg/postgres.log"; }
 
-STARTED_PG=""
-STARTED_KAFKA=""
-stop_started() {  # the EXIT trap of with_infra: stop only what it started
-    if [[ -n "$STARTED_KAFKA" ]]; then stop_pid kafka 40; fi
-    if [[ -n "$STARTED_PG" ]]; then pg_down; fi
-}
-
 with_infra() {  # run a command with Kafka and PostgreSQL up; stop only what we started
     local rc=0
-    alive postgres || STARTED_PG=1
-    alive kafka || STARTED_KAFKA=1
     trap stop_started EXIT
     infra_up
     "$@" || rc=$?
@@ -383,16 +480,16 @@ case "$cmd" in
     deps) deps ;;
     test-deps) test_deps ;;
     kafka-jars) kafka_jars ;;
-    kafka-up) mkdir -p "$LOGS" "$PIDS"; kafka_up ;;
+    kafka-up) catch_signals abort; mkdir -p "$LOGS" "$PIDS"; kafka_up ;;
     kafka-down) stop_pid kafka 40 ;;
-    infra-up) infra_up ;;
+    infra-up) catch_signals abort; infra_up ;;
     infra-down) infra_down ;;
-    up) up ;;
+    up) catch_signals abort; up ;;
     down) down ;;
-    run) run ;;
+    run) catch_signals stop_everything; run ;;
     status) status ;;
-    with-infra) shift; with_infra "$@" ;;
+    with-infra) shift; catch_signals abort; with_infra "$@" ;;
     logs) logs ;;
-    observe) observe ;;
+    observe) catch_signals abort; observe ;;
     *) die "usage: stack.sh {deps|test-deps|kafka-jars|kafka-up|kafka-down|infra-up|infra-down|up|down|run|status|logs|observe|with-infra CMD...}" ;;
 esac

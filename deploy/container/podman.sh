@@ -73,10 +73,10 @@ build() {
 
 check_user() {
     local uid
-    uid="$("${P[@]}" run --rm --network=host "$IMAGE" python -c 'import os; print(os.getuid())')"
+    uid="$("${P[@]}" run --rm --network=host --no-healthcheck "$IMAGE" python -c 'import os; print(os.getuid())')"
     [[ "$uid" =~ ^[0-9]+$ ]] || die "could not read the image's user id (got '$uid')"
     ((uid != 0)) || die "the image runs as root"
-    if "${P[@]}" run --rm --network=host "$IMAGE" sh -c 'command -v gcc cc pip pip3' >/dev/null 2>&1; then
+    if "${P[@]}" run --rm --network=host --no-healthcheck "$IMAGE" sh -c 'for t in gcc cc make pip pip3; do command -v "$t" && exit 0; done; exit 1' >/dev/null 2>&1; then
         die "the final image holds build tools (gcc, cc or pip)"
     fi
     say "the image runs as uid $uid, without compiler or pip"

@@ -117,7 +117,9 @@ async def _next(ws: Any, wanted: str, number: str) -> dict[str, Any]:
 
 
 async def test_a_ticket_reaches_the_containerised_display(compose: Compose) -> None:
-    await asyncio.to_thread(compose.run, "up", "-d", "migrate", *SERVICES)
+    # The init step first (migrations and the hall, once), then the services.
+    await asyncio.to_thread(compose.run, "run", "--rm", "migrate")
+    await asyncio.to_thread(compose.run, "up", "-d", *SERVICES)
     ports = {name: compose.env[f"{name.upper()}_PORT"] for name in SERVICES}
     async with aiohttp.ClientSession() as http:
         for service in SERVICES:

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := deploy/local/stack.sh
 LINT_PATHS := services tests deploy bench
 
-.PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench clean
+.PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench clean test-containers helm
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,20 @@ bench: venv  ## benchmarks against the real broker and database (figures in docs
 	@$(STACK) deps
 	@$(STACK) with-infra bash -c 'for b in bench/ticketing.py bench/display.py bench/metrics.py; do \
 	  test -f $$b || continue; echo "== $$b"; $(PY) -m bench.$$(basename $$b .py) || exit 1; done'
+
+test-containers: venv  ## build the image with podman (as root) and run the compose smoke test
+	@deploy/container/podman.sh all
+
+HELM_VERSION := v3.22.0
+GOBIN ?= $(HOME)/go/bin
+helm:  ## build Helm from the Go module proxy into $(GOBIN) (for tests/deploy); a few minutes, once
+	@if "$(GOBIN)/helm" version --short 2>/dev/null | grep -q '^$(HELM_VERSION)'; then \
+	  echo "helm $(HELM_VERSION) is in $(GOBIN)"; \
+	else \
+	  command -v go >/dev/null || { echo "Go is needed to build Helm (apt-get install golang-go)"; exit 1; }; \
+	  echo "building helm $(HELM_VERSION) into $(GOBIN) (a few minutes)"; \
+	  GOBIN="$(GOBIN)" go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
+	fi
 
 clean: down  ## stop everything and delete .run (data and logs)
 	rm -rf .run

@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
     port = os.environ.get(f"{service.upper()}_PORT") or str(DEFAULT_PORTS.get(service, 8080))
     url = f"http://127.0.0.1:{port}{path}"
     try:
-        with urllib.request.urlopen(url, timeout=4) as resp:  # noqa: S310 - a fixed local http URL
+        with urllib.request.urlopen(url, timeout=4) as resp:
             return 0 if resp.status == 200 else 1
     except (urllib.error.URLError, OSError) as exc:
         print(f"{service} {url}: {exc}", file=sys.stderr)  # noqa: T201

@@ -53,7 +53,16 @@ class Compose:
         self.project = unique_name("antrian-smoke-")
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [str(PODMAN_COMPOSE), "-p", self.project, "-f", "compose.yaml", "-f", "compose.smoke.yaml", *args]
+        cmd = [
+            str(PODMAN_COMPOSE),
+            "-p",
+            self.project,
+            "-f",
+            "compose.yaml",
+            "-f",
+            "compose.smoke.yaml",
+            *args,
+        ]
         done = subprocess.run(
             cmd, cwd=COMPOSE, env=self.env, capture_output=True, text=True, timeout=300, check=False
         )
@@ -149,12 +158,24 @@ async def test_a_ticket_reaches_the_containerised_display(compose: Compose) -> N
             assert called["counter_id"] == COUNTER
             assert "Loket satu" in called["announcement"]
         # The services in the containers run as the image's non-root user.
-        ps = compose.run("ps", "--format", "{{.Names}}")
-        names = [n for n in ps.stdout.split() if compose.project in n and "migrate" not in n]
-        assert len(names) == 3, ps.stdout
-        for name in names:
-            uid = subprocess.run(
-                ["podman", "--runtime", "runc", "exec", name, "python", "-c", "import os; print(os.getuid())"],
-                capture_output=True, text=True, timeout=60, check=True, env=compose.env,
-            ).stdout.strip()  # fmt: skip
-            assert uid != "0", name
+        for uid in await asyncio.to_thread(_container_uids, compose):
+            assert uid != "0"
+
+
+def _container_uids(compose: Compose) -> list[str]:
+    """The user id each running service container of the project runs as."""
+    ps = compose.run("ps", "--format", "{{.Names}}")
+    names = [n for n in ps.stdout.split() if compose.project in n and "migrate" not in n]
+    assert len(names) == len(SERVICES), ps.stdout
+    exec_uid = ["podman", "--runtime", "runc", "exec"]
+    return [
+        subprocess.run(
+            [*exec_uid, name, "python", "-c", "import os; print(os.getuid())"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env=compose.env,
+        ).stdout.strip()
+        for name in names
+    ]

@@ -29,7 +29,9 @@ REPLICAS = 2
 async def _ready(http: aiohttp.ClientSession, port: int, proc: asyncio.subprocess.Process, log: Path) -> None:
     async with asyncio.timeout(90):
         while True:
-            assert proc.returncode is None, f"a replica exited:\n{log.read_text(errors='replace')[-3000:]}"
+            if proc.returncode is not None:
+                output = await asyncio.to_thread(log.read_text, errors="replace")
+                pytest.fail(f"a replica exited with {proc.returncode}:\n{output[-3000:]}")
             try:
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                     if resp.status == 200:
@@ -46,16 +48,28 @@ async def _start_together(service: str, env: dict[str, str], tmp: Path) -> None:
     procs: list[asyncio.subprocess.Process] = []
     try:
         for port, log in zip(ports, logs, strict=True):
-            with log.open("wb") as out:
-                procs.append(
-                    await asyncio.create_subprocess_exec(
-                        sys.executable, "-m", f"services.{service}", cwd=ROOT,
-                        env={**env, f"{service.upper()}_PORT": str(port), f"{service.upper()}_HOST": "127.0.0.1"},
-                        stdout=out, stderr=asyncio.subprocess.STDOUT,
-                    )  # fmt: skip
+            out = open(log, "wb")  # noqa: SIM115, ASYNC230 - handed to the process
+            replica_env = {
+                **env,
+                f"{service.upper()}_PORT": str(port),
+                f"{service.upper()}_HOST": "127.0.0.1",
+            }
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    f"services.{service}",
+                    cwd=ROOT,
+                    env=replica_env,
+                    stdout=out,
+                    stderr=asyncio.subprocess.STDOUT,
                 )
+            )
+            out.close()
         async with aiohttp.ClientSession() as http:
-            await asyncio.gather(*(_ready(http, p, pr, lg) for p, pr, lg in zip(ports, procs, logs, strict=True)))
+            await asyncio.gather(
+                *(_ready(http, p, pr, lg) for p, pr, lg in zip(ports, procs, logs, strict=True))
+            )
     finally:
         for proc in procs:
             if proc.returncode is None:
@@ -84,7 +98,11 @@ def _migration_count(service: str) -> int:
 
 @pytest.fixture
 async def env(
-    kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory, tmp_path: Path
+    kafka_bootstrap: str,
+    database_url: str,
+    new_topic: TopicFactory,
+    new_schema: SchemaFactory,
+    tmp_path: Path,
 ) -> dict[str, str]:
     return {
         **os.environ,

@@ -80,7 +80,8 @@ test-containers: venv  ## build the image with podman (as root) and run the comp
 HELM_VERSION := v3.22.0
 GOBIN ?= $(HOME)/go/bin
 helm:  ## build Helm from the Go module proxy into $(GOBIN) (for tests/deploy); a few minutes, once
-	@if "$(GOBIN)/helm" version --short 2>/dev/null | grep -q '^$(HELM_VERSION)'; then \
+	@if [ -x "$(GOBIN)/helm" ] && go version -m "$(GOBIN)/helm" 2>/dev/null | \
+	    awk '$$1 == "mod" && $$2 == "helm.sh/helm/v3" {print $$3}' | grep -qx '$(HELM_VERSION)'; then \
 	  echo "helm $(HELM_VERSION) is in $(GOBIN)"; \
 	else \
 	  command -v go >/dev/null || { echo "Go is needed to build Helm (apt-get install golang-go)"; exit 1; }; \

@@ -13,6 +13,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "antrian"
+# `go install` leaves Helm's built-in default (Kubernetes 1.20) in the binary: name a supported one.
+KUBE_VERSION = "1.31.0"
 VALUES = {"default": CHART / "values.yaml", "production": CHART / "values-production.yaml"}
 
 
@@ -35,7 +37,7 @@ def helm(*args: str) -> subprocess.CompletedProcess[str]:
 @cache
 def rendered(values: str) -> tuple[dict[str, Any], ...]:
     """Every resource ``helm template`` renders with the named values file."""
-    args = ["template", "antrian", str(CHART), "--namespace", "hall"]
+    args = ["template", "antrian", str(CHART), "--namespace", "hall", "--kube-version", KUBE_VERSION]
     if values != "default":
         args += ["-f", str(VALUES[values])]
     done = helm(*args)

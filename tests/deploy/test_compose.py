@@ -6,9 +6,11 @@ test-containers``); these checks read the files and run promtool.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +160,34 @@ def test_the_smoke_override_runs_only_our_services_on_the_host_network() -> None
     assert set(smoke["services"]) == {"migrate", *SERVICES}
     for name, service in smoke["services"].items():
         assert service["network_mode"] == "host", name
+
+
+def _compose_config(env_file: Path | None) -> subprocess.CompletedProcess[str]:
+    args = [str(Path(sys.executable).with_name("podman-compose"))]
+    if env_file is not None:
+        args += ["--env-file", str(env_file)]
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_PASSWORD")}
+    return subprocess.run(
+        [*args, "-f", "compose.yaml", "config"],
+        cwd=COMPOSE, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(
+    shutil.which("podman") is None, reason="podman-compose needs podman (make test-containers)"
+)
+def test_compose_resolves_with_the_env_file_and_refuses_without_it(tmp_path: Path) -> None:
+    example = (COMPOSE / "env.example").read_text(encoding="utf-8")
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        re.sub(r"^([A-Z_]+_PASSWORD)=$", r"\1=secret\1", example, flags=re.M), encoding="utf-8"
+    )
+    done = _compose_config(env_file)
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)["services"]
+    url = "postgresql://antrian:secretPOSTGRES_PASSWORD@postgres:5432/antrian"
+    assert resolved["ticketing"]["environment"]["DATABASE_URL"] == url
+    assert resolved["migrate"]["environment"]["ANTRIAN_ADMIN_PASSWORD"] == "secretANTRIAN_ADMIN_PASSWORD"
+    refused = _compose_config(None)
+    assert refused.returncode != 0
+    assert "copy env.example to .env" in refused.stderr

@@ -204,6 +204,11 @@ def test_kafka_is_three_kraft_nodes_replicated_twice_in_sync() -> None:
     assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
     assert pool["spec"]["replicas"] == 3
     assert set(pool["spec"]["roles"]) == {"controller", "broker"}
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    (peer,) = listener["networkPolicyPeers"]
+    (deployment, *_) = of_kind("default", "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert peer["podSelector"]["matchLabels"].items() <= pod_labels.items()
     config = kafka["spec"]["kafka"]["config"]
     assert config["default.replication.factor"] == 3
     assert config["min.insync.replicas"] == 2

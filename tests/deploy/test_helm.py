@@ -44,6 +44,11 @@ SASL_VARIABLES = {
 }
 
 
+def _settings(service: str, env: dict[str, str]) -> Any:
+    """The service's own settings, read from ``env`` as at its start-up (the one place that knows how)."""
+    return SETTINGS[service].from_env(env)
+
+
 def _container(deployment: dict[str, Any]) -> dict[str, Any]:
     containers = deployment["spec"]["template"]["spec"]["containers"]
     assert len(containers) == 1
@@ -86,7 +91,7 @@ def test_each_service_listens_where_its_settings_docs_and_service_say(values: st
     for name, deployment in by_component(values, "Deployment").items():
         container = _container(deployment)
         (port,) = container["ports"]
-        settings = SETTINGS[name].from_env(_env(container))
+        settings = _settings(name, _env(container))
         assert port["containerPort"] == settings.port == ports[name], name
         assert port["name"] == "http"
         assert services[name]["spec"]["ports"][0]["port"] == ports[name]
@@ -118,7 +123,7 @@ def test_every_variable_a_service_gets_is_documented_for_that_service(values: st
 def test_the_services_settings_accept_the_chart_environment(values: str) -> None:
     for name, deployment in by_component(values, "Deployment").items():
         env = _env(_container(deployment))
-        settings = SETTINGS[name].from_env(env)
+        settings = _settings(name, env)
         assert settings.events_topic == EVENTS_TOPIC
         assert settings.kafka_bootstrap_servers == "antrian-kafka-kafka-bootstrap:9092"
         if name in ("ticketing", "metrics"):
@@ -188,7 +193,7 @@ def test_the_topics_match_the_event_contract_and_the_local_stack() -> None:
         assert spec["config"]["max.message.bytes"] >= 1048576  # aiokafka's default request ceiling
     # docs/operations.md: metrics keeps its "already applied" marks longer than Kafka keeps events.
     (metrics,) = [d for d in of_kind("default", "Deployment") if d["metadata"]["name"].endswith("-metrics")]
-    days = MetricsSettings.from_env(_env(_container(metrics))).processed_retention_days
+    days = _settings("metrics", _env(_container(metrics))).processed_retention_days
     assert topics[EVENTS_TOPIC]["config"]["retention.ms"] < days * 86_400_000
     assert (
         topics[DLQ_TOPIC]["config"]["max.message.bytes"]

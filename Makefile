@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := deploy/local/stack.sh
 LINT_PATHS := services tests deploy bench
 
-.PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench docs clean
+.PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench docs clean test-containers helm
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,21 @@ bench: venv  ## benchmarks against the real broker and database (figures in docs
 
 docs: venv  ## regenerate docs/events.md and docs/events/*.json from the event models
 	$(PY) -m services.events.docs
+
+test-containers: venv  ## build the image with podman (as root) and run the compose smoke test
+	@deploy/container/podman.sh all
+
+HELM_VERSION := v3.22.0
+GOBIN ?= $(HOME)/go/bin
+helm:  ## build Helm from the Go module proxy into $(GOBIN) (for tests/deploy); a few minutes, once
+	@if [ -x "$(GOBIN)/helm" ] && go version -m "$(GOBIN)/helm" 2>/dev/null | \
+	    awk '$$1 == "mod" && $$2 == "helm.sh/helm/v3" {print $$3}' | grep -qx '$(HELM_VERSION)'; then \
+	  echo "helm $(HELM_VERSION) is in $(GOBIN)"; \
+	else \
+	  command -v go >/dev/null || { echo "Go is needed to build Helm (apt-get install golang-go)"; exit 1; }; \
+	  echo "building helm $(HELM_VERSION) into $(GOBIN) (a few minutes)"; \
+	  GOBIN="$(GOBIN)" go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
+	fi
 
 clean: down  ## stop everything and delete .run (data and logs)
 	rm -rf .run

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 StaffCheck = Callable[[web.Request], Awaitable[bool]]
 
-KIOSK_TOKEN_HEADER = "X-Kiosk-Token"
+KIOSK_TOKEN_HEADER = "X-Kiosk-Token"  # noqa: S105 - a header name, not a secret
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # (method, route pattern) → the limit group it spends from.

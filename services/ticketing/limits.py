@@ -19,6 +19,7 @@ quota is enforced in PostgreSQL, where all instances meet).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import logging
@@ -113,6 +114,30 @@ def origin_allowed(request: web.Request, allowed: frozenset[str]) -> bool:
     return origin == own or origin in allowed
 
 
+def policy_from(
+    overrides: Mapping[str, tuple[int, int]],
+    *,
+    enabled: bool,
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (),
+    allowed_origins: tuple[str, ...] = (),
+    kiosk_tokens: tuple[str, ...] = (),
+) -> EdgePolicy:
+    """The policy of the settings: ``overrides`` maps a group to ``(count, seconds)``."""
+    limits = dict(DEFAULT_LIMITS)
+    for group, (count, seconds) in overrides.items():
+        limits[group] = Limit(rate=count / seconds, burst=count)
+    return EdgePolicy(limits, trusted_proxies, frozenset(allowed_origins), kiosk_tokens, enabled)
+
+
+_CLIENT = "antrian.limited_client"
+
+
+def limited_client(request: web.Request) -> str | None:
+    """A pseudonymous key of the address a limited request came from; None when exempt or limits are off."""
+    value = request.get(_CLIENT)
+    return value if isinstance(value, str) else None
+
+
 class Limiter:
     """The per-group buckets of one process."""
 
@@ -149,7 +174,9 @@ def middleware(limiter: Limiter, is_staff: StaffCheck) -> Middleware:
                 is_registered_kiosk(request, policy.kiosk_tokens) or await is_staff(request)
             )
             if not exempt:
-                limiter.spend(group, client_address(request, policy.trusted_proxies))
+                address = client_address(request, policy.trusted_proxies)
+                limiter.spend(group, address)
+                request[_CLIENT] = hashlib.sha256(address.encode()).hexdigest()[:32]
         return await handler(request)
 
     return abuse_limits

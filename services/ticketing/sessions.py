@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,7 +94,27 @@ async def login(
 
     Raises :class:`TooManyRequests` while the user name or the client address
     is backing off, :class:`Unauthorized` for wrong credentials or a disabled user.
+    Attempts on one user name are taken one at a time, so parallel guesses
+    cannot all pass the back-off check before the first failure is counted.
     """
+    lock = _ATTEMPTS.setdefault(username, asyncio.Lock())
+    async with lock:
+        return await _login(pool, now, username, password, ttl_seconds, client, policy)
+
+
+# One lock per user name with an attempt in progress (weak: gone when nobody waits).
+_ATTEMPTS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+async def _login(
+    pool: asyncpg.Pool,
+    now: datetime,
+    username: str,
+    password: str,
+    ttl_seconds: int,
+    client: str,
+    policy: Backoff,
+) -> tuple[str, datetime, User]:
     locked = await _locked_until(pool, username, client)
     if locked is not None and locked > now:
         raise TooManyRequests(

@@ -129,13 +129,12 @@ def policy_from(
     return EdgePolicy(limits, trusted_proxies, frozenset(allowed_origins), kiosk_tokens, enabled)
 
 
-_CLIENT = "antrian.limited_client"
+_CLIENT = web.RequestKey("antrian_limited_client", str)
 
 
 def limited_client(request: web.Request) -> str | None:
     """A pseudonymous key of the address a limited request came from; None when exempt or limits are off."""
-    value = request.get(_CLIENT)
-    return value if isinstance(value, str) else None
+    return request.get(_CLIENT)
 
 
 class Limiter:

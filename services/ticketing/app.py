@@ -118,6 +118,7 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic=settings.events_topic,
         registry=app[REGISTRY],
+        kafka_options=settings.kafka_options(),
     )
     await relay.start()
     app[RELAY] = relay

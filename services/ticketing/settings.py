@@ -9,10 +9,10 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from services.events import EVENTS_TOPIC
+from services.platform.kafka import KafkaSettings
 from services.platform.settings import (
     CommaList,
     HttpUrl,
-    ServiceSettings,
     SettingsError,
     SqlIdentifier,
     Text,
@@ -47,7 +47,7 @@ def _share(value: float) -> float:
     return value
 
 
-class Settings(ServiceSettings):
+class Settings(KafkaSettings):
     """Everything the ticketing service reads from its environment."""
 
     database_url: Text = Field(

@@ -15,6 +15,10 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+# Functional tests issue many tickets from one address, as a registered kiosk
+# would; the abuse limits are tested on their own (tests/faults/test_abuse_limits.py).
+os.environ.setdefault("TICKETING_RATE_LIMITS", "off")
+
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 DATABASE = os.environ.get("DATABASE_URL", "postgresql://antrian:antrian@127.0.0.1:5433/antrian")
 

@@ -173,18 +173,20 @@ class EventConsumer:
             auto_offset_reset="earliest",
             client_id="antrian-display",
             fetch_max_wait_ms=100,
+            **s.kafka_options(),
         )
         # The producer's metadata, refreshed every check, is how new partitions of the topic show up.
         producer = AIOKafkaProducer(
             bootstrap_servers=s.kafka_bootstrap_servers,
             client_id="antrian-display",
             metadata_max_age_ms=s.partition_check_seconds * 1000,
+            **s.kafka_options(),
         )
         try:
             await consumer.start()
             await producer.start()
             self._consumer = consumer
-            await self._dlq.load(producer, s.kafka_bootstrap_servers)
+            await self._dlq.load(producer, s.kafka_bootstrap_servers, options=s.kafka_options())
             self._outage.recovered()
             await self._rebuild(consumer, producer)
             await self._follow(consumer, producer)

@@ -7,10 +7,11 @@ from pathlib import Path
 from pydantic import Field
 
 from services.events import DLQ_TOPIC, EVENTS_TOPIC
-from services.platform.settings import CommaList, HttpUrl, ServiceSettings, Text, TimeZoneName
+from services.platform.kafka import KafkaSettings
+from services.platform.settings import CommaList, HttpUrl, Text, TimeZoneName
 
 
-class Settings(ServiceSettings):
+class Settings(KafkaSettings):
     """Everything the display service reads from its environment."""
 
     kafka_bootstrap_servers: Text = Field("localhost:9092", alias="KAFKA_BOOTSTRAP_SERVERS")

@@ -120,7 +120,10 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
 async def _kafka(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id="antrian-metrics-dlq", acks="all"
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="antrian-metrics-dlq",
+        acks="all",
+        **settings.kafka_options(),
     )
     consumer = AIOKafkaConsumer(
         settings.events_topic,
@@ -129,6 +132,7 @@ async def _kafka(app: web.Application) -> AsyncIterator[None]:
         client_id="antrian-metrics",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **settings.kafka_options(),
     )
     try:
         await producer.start()
@@ -150,7 +154,9 @@ async def _kafka(app: web.Application) -> AsyncIterator[None]:
         app[keys.CLOCK],
     )
     app[keys.CONSUMER] = worker
-    task = asyncio.create_task(worker.run(settings.kafka_bootstrap_servers), name="metrics-consumer")
+    task = asyncio.create_task(
+        worker.run(settings.kafka_bootstrap_servers, settings.kafka_options()), name="metrics-consumer"
+    )
 
     async def kafka_ready() -> bool:
         if task.done():

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +81,9 @@ class EventConsumer:
         self._failing_since: float | None = None
         metrics.consumer_stuck.set_function(self.stuck_seconds)  # read at each scrape, so never stale
 
-    async def run(self, bootstrap_servers: str | None = None) -> None:
+    async def run(
+        self, bootstrap_servers: str | None = None, kafka_options: Mapping[str, Any] | None = None
+    ) -> None:
         """Consume until cancelled; failures are logged once per outage and retried with back-off.
 
         ``bootstrap_servers``, when given, is where the sources this consumer
@@ -91,7 +93,7 @@ class EventConsumer:
         while True:
             try:
                 if bootstrap_servers is not None:
-                    await self._dlq.load(self._producer, bootstrap_servers)
+                    await self._dlq.load(self._producer, bootstrap_servers, options=kafka_options)
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=MAX_BATCH)
                 await self._handle_all(list(batches.items()))
                 await self._update_lag()

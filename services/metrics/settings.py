@@ -7,9 +7,9 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from services.events import DLQ_TOPIC, EVENTS_TOPIC
+from services.platform.kafka import KafkaSettings
 from services.platform.settings import (
     PostgresDsn,
-    ServiceSettings,
     SqlIdentifier,
     Text,
     TimeZoneName,
@@ -24,7 +24,7 @@ def _outlives_kafka(days: int) -> int:
     return days
 
 
-class Settings(ServiceSettings):
+class Settings(KafkaSettings):
     """Everything the metrics service reads from its environment."""
 
     kafka_bootstrap_servers: Text = Field("localhost:9092", alias="KAFKA_BOOTSTRAP_SERVERS")

@@ -20,7 +20,7 @@ Headers: ``dlq-reason`` (a :class:`Reason`), ``dlq-detail`` (bounded text),
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -112,7 +112,12 @@ class DeadLetterWriter:
         return source in self._sent
 
     async def load(
-        self, producer: AIOKafkaProducer, bootstrap_servers: str, *, timeout_ms: int = 1000
+        self,
+        producer: AIOKafkaProducer,
+        bootstrap_servers: str,
+        *,
+        timeout_ms: int = 1000,
+        options: Mapping[str, Any] | None = None,
     ) -> int:
         """Remember every source this consumer dead-lettered before (read back from the DLQ topic, once)."""
         if self._loaded:
@@ -122,6 +127,7 @@ class DeadLetterWriter:
             group_id=None,
             enable_auto_commit=False,
             client_id="antrian-dlq",
+            **(options or {}),
         )
         try:
             await reader.start()

@@ -37,6 +37,7 @@ _REASONS = {
     413: "Request body too large",
     415: "Content-Type must be application/json",
     422: "A value in the request is not acceptable; `errors` names each field",
+    429: "Too many requests from this address; `Retry-After` says when to try again",
     503: "A dependency (the database) does not answer; try again shortly",
 }
 

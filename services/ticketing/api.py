@@ -12,13 +12,13 @@ from pydantic import BaseModel
 
 from services.platform import openapi, validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import counters, directory, problems, schemas, sessions, tickets
+from services.ticketing import counters, directory, limits, problems, schemas, sessions, tickets
 from services.ticketing.auth import User
 from services.ticketing.domain import qr
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
 from services.ticketing.errors import NotFound, Unauthorized
 from services.ticketing.eventdata import rfc3339
-from services.ticketing.keys import CLOCK, POOL, SETTINGS
+from services.ticketing.keys import CLOCK, LIMITS, POOL, SETTINGS
 
 _ID_RE = re.compile(schemas.ID_PATTERN)
 
@@ -84,8 +84,14 @@ async def login(request: web.Request) -> web.Response:
     """Check the password and open a session; the token expires at ``expires_at``."""
     body = await validation.json_body(request, schemas.LoginRequest)
     now = request.app[CLOCK]()
+    client = limits.client_address(request, request.app[LIMITS].trusted_proxies)
     token, expires, user = await sessions.login(
-        request.app[POOL], now, body.username, body.password, request.app[SETTINGS].token_ttl_seconds
+        request.app[POOL],
+        now,
+        body.username,
+        body.password,
+        request.app[SETTINGS].token_ttl_seconds,
+        client=client,
     )
     result = {
         "token": token,
@@ -113,6 +119,8 @@ async def issue_ticket(request: web.Request) -> web.Response:
         priority=body.priority,
         priority_group=body.priority_group,
         idempotency_key=key,
+        client_key=limits.limited_client(request),
+        share=request.app[SETTINGS].issue_share,
     )
     headers = {"Location": f"/api/v1/tickets/{ticket['id']}"}
     if not created:
@@ -299,7 +307,7 @@ def operations() -> list[Operation]:
             ("auth",),
             body=schemas.LoginRequest,
             responses={200: Content(schemas.Token)},
-            problems=(401, *_BODY_PROBLEMS, 503),
+            problems=(401, 403, *_BODY_PROBLEMS, 429, 503),
         ),
         _get("/api/v1/branches", list_branches, "Every branch", "branches", schemas.BranchList),
         _get(
@@ -336,7 +344,7 @@ def operations() -> list[Operation]:
                     },
                 )
             },
-            problems=(404, 409, *_BODY_PROBLEMS, 503),
+            problems=(403, 404, 409, *_BODY_PROBLEMS, 429, 503),
         ),
         _get(
             "/api/v1/tickets/{ticket_id}",
@@ -364,7 +372,7 @@ def operations() -> list[Operation]:
             ("tickets",),
             (_TICKET,),
             responses=_TICKET_OK,
-            problems=(404, 409, 413, 415, 503),
+            problems=(403, 404, 409, 413, 415, 429, 503),
         ),
         Operation(
             "POST",
@@ -375,7 +383,7 @@ def operations() -> list[Operation]:
             (_TICKET,),
             body=schemas.SurveyRequest,
             responses={201: Content(schemas.SurveyReceipt, description="Recorded")},
-            problems=(404, 409, *_BODY_PROBLEMS, 503),
+            problems=(403, 404, 409, *_BODY_PROBLEMS, 429, 503),
         ),
         _get(
             "/api/v1/counters/{counter_id}",

@@ -26,12 +26,12 @@ from prometheus_client import (
 
 from services.platform.health import Check, add_health_routes
 from services.platform.http import edge_middleware, http_latency, secure
-from services.ticketing import api, db, pages, problems
+from services.ticketing import api, db, limits, pages, problems, sessions
+from services.ticketing.errors import Unauthorized
 from services.ticketing.housekeeping import Housekeeper
-from services.ticketing.keys import CLOCK, POOL, REGISTRY, RELAY, SETTINGS, Clock
+from services.ticketing.keys import CLOCK, LIMITS, POOL, REGISTRY, RELAY, SETTINGS, Clock
 from services.ticketing.migrate import migrate
 from services.ticketing.outbox import OutboxRelay
-from services.ticketing.sessions import ensure_admin
 from services.ticketing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,21 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     registry.register(GC_COLLECTOR)
+    policy = limits.policy_from(
+        settings.limit_overrides(),
+        enabled=settings.limits_enabled,
+        trusted_proxies=settings.proxy_networks(),
+        allowed_origins=settings.allowed_origins,
+        kiosk_tokens=settings.kiosk_tokens,
+    )
     app = web.Application(
-        middlewares=[edge_middleware(http_latency(registry), problems.translate)],
+        middlewares=[
+            edge_middleware(http_latency(registry), problems.translate),
+            limits.middleware(limits.Limiter(policy), _is_staff),
+        ],
         client_max_size=MAX_BODY_BYTES,
     )
+    app[LIMITS] = policy
     secure(app)
     app[SETTINGS] = settings
     app[CLOCK] = clock
@@ -70,6 +81,18 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     return app
 
 
+async def _is_staff(request: web.Request) -> bool:
+    """Whether the request carries a valid staff token (staff issue on citizens' behalf, unthrottled)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        await sessions.authenticate(request.app[POOL], request.app[CLOCK](), token.strip())
+    except Unauthorized:
+        return False
+    return True
+
+
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     conn = await db.connect(settings.database_url, settings.db_schema)
@@ -77,7 +100,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         applied = await migrate(conn, settings.db_schema)
         if applied:
             log.info("schema %s migrated: %s", settings.db_schema, ", ".join(applied))
-        await ensure_admin(conn, settings.admin_password)
+        await sessions.ensure_admin(conn, settings.admin_password)
     finally:
         await conn.close()
     app[POOL] = await db.create_pool(
@@ -95,6 +118,7 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic=settings.events_topic,
         registry=app[REGISTRY],
+        kafka_options=settings.kafka_options(),
     )
     await relay.start()
     app[RELAY] = relay

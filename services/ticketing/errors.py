@@ -19,6 +19,7 @@ This module is pure: it imports no I/O library.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 
@@ -118,3 +119,19 @@ class HallFileError(TicketingError):
     status = 422
     title = "Invalid hall file"
     type_slug = "hall-file"
+
+
+class TooManyRequests(TicketingError):
+    """A caller over its limit; ``retry_after`` seconds until it may try again."""
+
+    status = 429
+    title = "Too many requests"
+    type_slug = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def extensions(self) -> dict[str, object]:
+        """How long to wait, also sent as the ``Retry-After`` header."""
+        return {"retry_after": max(1, math.ceil(self.retry_after))}

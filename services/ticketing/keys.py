@@ -9,6 +9,7 @@ import asyncpg
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from services.ticketing.limits import EdgePolicy
 from services.ticketing.outbox import OutboxRelay
 from services.ticketing.settings import Settings
 
@@ -19,3 +20,4 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 POOL = web.AppKey("pool", asyncpg.Pool)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 RELAY = web.AppKey("relay", OutboxRelay)
+LIMITS = web.AppKey("limits", EdgePolicy)

@@ -22,7 +22,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -86,7 +86,9 @@ class OutboxRelay:
         registry: CollectorRegistry | None = None,
         poll_interval: float = 1.0,
         request_timeout_ms: int = 10_000,
+        kafka_options: Mapping[str, Any] | None = None,
     ) -> None:
+        self._kafka_options = dict(kafka_options or {})
         self._dsn = dsn
         self._schema = schema
         self._bootstrap = bootstrap_servers
@@ -207,6 +209,7 @@ class OutboxRelay:
             request_timeout_ms=self._request_timeout_ms,
             max_request_size=MAX_REQUEST_BYTES,
             client_id="antrian-outbox-relay",
+            **self._kafka_options,
         )
         try:
             await producer.start()

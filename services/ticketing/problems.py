@@ -14,7 +14,8 @@ import asyncpg
 from aiohttp import web
 
 from services.platform.problems import problem
-from services.ticketing.errors import TicketingError
+from services.ticketing.domain.throttle import retry_after_header
+from services.ticketing.errors import TicketingError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ def from_error(exc: TicketingError) -> web.Response:
     )
     if response.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="antrian"'
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = retry_after_header(exc.retry_after)
     return response
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 from services.events import EVENTS_TOPIC
+from services.platform.kafka import KafkaSettings
 from services.platform.settings import (
+    CommaList,
     HttpUrl,
-    ServiceSettings,
     SettingsError,
     SqlIdentifier,
     Text,
@@ -15,8 +20,34 @@ from services.platform.settings import (
 
 __all__ = ["Settings", "SettingsError"]
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-class Settings(ServiceSettings):
+
+def _limits(spec: tuple[str, ...]) -> tuple[str, ...]:
+    """``group=COUNT/SECONDS`` items (or the single word ``off``), checked here so start-up names them."""
+    if spec == ("off",):
+        return spec
+    for item in spec:
+        group, _, rule = item.partition("=")
+        count, _, seconds = rule.partition("/")
+        if not group or not count.isdigit() or not seconds.isdigit() or int(count) < 1 or int(seconds) < 1:
+            raise ValueError(f"{item!r} is not GROUP=COUNT/SECONDS (e.g. issue=10/60) or 'off'")
+    return spec
+
+
+def _networks(spec: tuple[str, ...]) -> tuple[str, ...]:
+    for item in spec:
+        ipaddress.ip_network(item, strict=False)  # ValueError names the bad one
+    return spec
+
+
+def _share(value: float) -> float:
+    if not 0 < value <= 1:
+        raise ValueError("must be a fraction in (0, 1]")
+    return value
+
+
+class Settings(KafkaSettings):
     """Everything the ticketing service reads from its environment."""
 
     database_url: Text = Field(
@@ -34,3 +65,32 @@ class Settings(ServiceSettings):
     housekeeping_interval_seconds: int = Field(60, alias="TICKETING_HOUSEKEEPING_INTERVAL", ge=1, le=3600)
     db_pool_size: int = Field(10, alias="TICKETING_DB_POOL_SIZE", ge=2, le=200)
     public_url: HttpUrl | None = Field(None, alias="TICKETING_PUBLIC_URL")
+    # Abuse limits at the edge (services/ticketing/limits.py); docs/operations.md explains each.
+    rate_limits: Annotated[CommaList, AfterValidator(_limits)] = Field((), alias="TICKETING_RATE_LIMITS")
+    trusted_proxies: Annotated[CommaList, AfterValidator(_networks)] = Field(
+        (), alias="TICKETING_TRUSTED_PROXIES"
+    )
+    allowed_origins: CommaList = Field((), alias="TICKETING_ALLOWED_ORIGINS")
+    kiosk_tokens: CommaList = Field((), alias="TICKETING_KIOSK_TOKENS", repr=False)
+    # The largest share of a service's daily quota one client address may take.
+    issue_share: Annotated[float, AfterValidator(_share)] = Field(0.1, alias="TICKETING_ISSUE_SHARE")
+
+    @property
+    def limits_enabled(self) -> bool:
+        """False when ``TICKETING_RATE_LIMITS=off`` (a closed network, load tests)."""
+        return self.rate_limits != ("off",)
+
+    def limit_overrides(self) -> Mapping[str, tuple[int, int]]:
+        """``{group: (count, seconds)}`` from ``TICKETING_RATE_LIMITS``."""
+        if not self.limits_enabled:
+            return {}
+        out: dict[str, tuple[int, int]] = {}
+        for item in self.rate_limits:
+            group, _, rule = item.partition("=")
+            count, _, seconds = rule.partition("/")
+            out[group] = (int(count), int(seconds))
+        return out
+
+    def proxy_networks(self) -> tuple[Network, ...]:
+        """The trusted proxies as networks."""
+        return tuple(ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies)

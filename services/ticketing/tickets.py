@@ -9,6 +9,7 @@ under any concurrency (a refused ticket rolls its increment back).
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
@@ -32,7 +33,14 @@ from services.ticketing.domain.schedule import (
     parse_hours,
     parse_schedule,
 )
-from services.ticketing.errors import Conflict, InvalidRequest, IssuingRefused, NotFound, TicketingError
+from services.ticketing.errors import (
+    Conflict,
+    InvalidRequest,
+    IssuingRefused,
+    NotFound,
+    TicketingError,
+    TooManyRequests,
+)
 from services.ticketing.eventdata import rfc3339, survey_event, ticket_event
 
 log = logging.getLogger(__name__)
@@ -158,8 +166,14 @@ async def issue_ticket(
     priority: bool,
     priority_group: PriorityGroup | None,
     idempotency_key: str | None,
+    client_key: str | None = None,
+    share: float = 1.0,
 ) -> tuple[dict[str, Any], bool]:
-    """Issue a ticket; return ``(ticket, created)``. A known idempotency key returns its ticket."""
+    """Issue a ticket; return ``(ticket, created)``. A known idempotency key returns its ticket.
+
+    ``client_key`` names the (pseudonymous) address of a rate-limited caller,
+    who may take at most ``share`` of the service's daily quota; None: exempt.
+    """
     async with pool.acquire() as conn:
         if idempotency_key is not None:
             existing = await conn.fetchval(
@@ -202,6 +216,8 @@ async def issue_ticket(
                 )
                 if claimed is None:  # a concurrent retry with the same key won
                     raise _Replay("idempotency key claimed by a concurrent request")
+            if client_key is not None and service["daily_quota"]:
+                await _take_share(conn, now, service, schedule, client_key, share)
             row, known = await _insert_ticket(
                 conn, now, branch, service, schedule, ticket_id, channel, priority, priority_group
             )
@@ -218,6 +234,35 @@ async def issue_ticket(
             await outbox.enqueue(conn, issued)
         log.info("issued ticket %s %s at %s (%s)", row["number"], ticket_id, branch_id, service_id)
         return view, True
+
+
+async def _take_share(
+    conn: asyncpg.Connection,
+    now: datetime,
+    service: Mapping[str, Any],
+    schedule: Schedule,
+    client_key: str,
+    share: float,
+) -> None:
+    """Count one ticket for ``client_key``; TooManyRequests past its share of the daily quota."""
+    day = business_date(now, schedule.timezone)
+    allowed = max(1, math.floor(share * service["daily_quota"]))
+    taken = await conn.fetchval(
+        "INSERT INTO issue_shares AS s (service_id, business_date, client_key, issued) VALUES ($1, $2, $3, 1)"
+        " ON CONFLICT (service_id, business_date, client_key) DO UPDATE SET issued = s.issued + 1"
+        " RETURNING issued",
+        service["id"],
+        day,
+        client_key,
+    )
+    if taken > allowed:
+        midnight = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=schedule.timezone)
+        log.warning("issuing share of %s exhausted by one address (%d tickets)", service["id"], allowed)
+        raise TooManyRequests(
+            f"Satu alamat hanya dapat mengambil {allowed} tiket layanan {service['name']} per hari"
+            f" (one address may take {allowed} tickets of this service a day)",
+            retry_after=(midnight - now).total_seconds(),
+        )
 
 
 async def _branch_and_service(

@@ -78,10 +78,13 @@ async def samples(client: TestClient[Any, Any], name: str) -> float:
     )
 
 
-async def start_ticketing(database_url: str, schema: str) -> tuple[TestClient[Any, Any], str]:
+async def start_ticketing(
+    database_url: str, schema: str, **overrides: Any
+) -> tuple[TestClient[Any, Any], str]:
     """Ticketing built by its real factory on ``schema`` with a seeded hall; return it and the branch id."""
     branch = new_branch_id()
     await seed(database_url, schema, hall_doc(branch))
-    client: TestClient[Any, Any] = TestClient(TestServer(ticketing_app(settings_for(database_url, schema))))
+    settings = settings_for(database_url, schema, **overrides)
+    client: TestClient[Any, Any] = TestClient(TestServer(ticketing_app(settings)))
     await client.start_server()
     return client, branch

@@ -159,6 +159,7 @@ def settings_for(database_url: str, schema: str, **overrides: Any) -> Settings:
         "relay_enabled": False,
         "housekeeping_enabled": False,
         "port": 0,
+        "rate_limits": ("off",),  # tests/faults/test_abuse_limits.py turns them on
     }
     return Settings(**{**base, **overrides})
 

@@ -220,7 +220,9 @@ kafka_wait() {  # every node up and the topics replicated
 }
 
 kafka_node_ready() {  # the node answers and the cluster counts three brokers again
-    port_open "${KAFKA_PORTS[$(($1 - 1))]}" && "$PY" "$HERE/topics.py" --bootstrap "$BOOTSTRAP" --timeout 120
+    wait_for 120 "kafka-$1's listener" port_open "${KAFKA_PORTS[$(($1 - 1))]}" \
+        || die "kafka-$1 did not open its port; log: $LOGS/kafka-$1.out"
+    "$PY" "$HERE/topics.py" --bootstrap "$BOOTSTRAP" --timeout 120 || die "kafka-$1 did not rejoin the cluster"
 }
 
 # ---------------------------------------------------------------- PostgreSQL

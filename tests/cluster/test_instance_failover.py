@@ -1,0 +1,36 @@
+"""SIGKILL one instance of each service in turn, under load: the survivors carry the hall."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.cluster.cluster import SERVICES, control
+from tests.cluster.conftest import HallRun
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
+
+
+async def test_one_instance_of_each_service_killed_in_turn(hall_run: Any) -> None:
+    async def disturb(hall: HallRun) -> dict[str, Any]:
+        figures: dict[str, Any] = {}
+        for service in SERVICES:
+            name = f"{service}-1"
+            connects = [s.connects for s in hall.screens]
+            since = time.monotonic()
+            await control("kill", name)
+            # The balancer and the screens move to the survivor; the hall keeps moving.
+            await hall.progress(calls=8)
+            figures[name] = hall.pauses(since)
+            figures[name]["screen_reconnects"] = [
+                s.connects - c for s, c in zip(hall.screens, connects, strict=True)
+            ]
+            await control("start", name)
+        return {"killed": figures}
+
+    hall, report = await hall_run(disturb)
+    # Killing display-1 drops the screens on it; each came back by itself.
+    assert all(s.connects >= 1 for s in hall.screens)
+    assert report["failures"] == {}, report["failures"]

@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
     created = asyncio.run(_ensure(args.bootstrap, args.brokers, time.monotonic() + args.timeout))
-    print(f"kafka topics created: {', '.join(created) or 'none (all present)'}", file=sys.stderr)
+    print(f"kafka topics created: {', '.join(created) or 'none (all present)'}", file=sys.stderr)  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -83,12 +83,12 @@ class Cluster:
         return [f"{service}-{n}" for n in range(1, len(self.ports(service)) + 1)]
 
 
-async def control(*args: str, timeout: float = 240.0) -> str:
+async def control(*args: str, limit: float = 240.0) -> str:
     """Run ``cluster.sh ARGS`` (kill, stop, start, restart, leader, status) and return its output."""
     proc = await asyncio.create_subprocess_exec(
         str(SCRIPT), *args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(limit):
         out, _ = await proc.communicate()
     text = out.decode(errors="replace")
     assert proc.returncode == 0, f"cluster.sh {' '.join(args)} failed:\n{text}"

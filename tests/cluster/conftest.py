@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -62,7 +63,7 @@ async def pool(cluster: Cluster) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def all_up(cluster: Cluster) -> AsyncIterator[None]:
-    """Every process of the cluster runs before the test, and again after it (a failed test restarts what it killed)."""
+    """Every process of the cluster runs before the test and after it (restarting what a failed test killed)."""
     await _start_stopped()
     yield
     await _start_stopped()
@@ -107,7 +108,7 @@ class HallRun:
         gap = delay = 0.0
         for screen in self.screens:
             times = sorted(at for _, at in screen.live.values() if at >= since)
-            gap = max([gap, *(b - a for a, b in zip(times, times[1:], strict=False))])
+            gap = max([gap, *(b - a for a, b in itertools.pairwise(times))])
             for number, at in screen.arrivals().items():
                 called = self.load.called_at.get(number)
                 if called is not None and called >= since:

@@ -1,4 +1,4 @@
-"""Restart PostgreSQL under load: clients get 503 with Retry-After (never a 500 or a hang), and all recovers."""
+"""Restart PostgreSQL under load: 503 with Retry-After (never a 500 or a hang), then all recovers."""
 
 from __future__ import annotations
 

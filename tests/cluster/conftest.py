@@ -63,7 +63,7 @@ async def pool(cluster: Cluster) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def all_up(cluster: Cluster) -> AsyncIterator[None]:
-    """Every process of the cluster runs before the test and after it (restarting what a failed test killed)."""
+    """Every process of the cluster runs before the test and after it (restarts what a test killed)."""
     await _start_stopped()
     yield
     await _start_stopped()

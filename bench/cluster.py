@@ -241,7 +241,6 @@ async def display_fanout(
 
 async def main(args: argparse.Namespace) -> None:
     cluster = Cluster.load()
-    emit(load_average=Path("/proc/loadavg").read_text().split()[:3], cores=len(os.sched_getaffinity(0)))
     tmp = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     branches = [await asyncio.to_thread(seed_branch, cluster, tmp, "bc") for _ in range(args.branches)]
     pool = await asyncpg.create_pool(cluster.database_url, min_size=1, max_size=2)
@@ -288,6 +287,7 @@ def cli() -> None:
     parser.add_argument("--branches", type=int, default=8)
     parser.add_argument("--screens", type=int, default=200)
     parser.add_argument("--calls", type=int, default=30)
+    emit(load_average=Path("/proc/loadavg").read_text().split()[:3], cores=len(os.sched_getaffinity(0)))
     asyncio.run(main(parser.parse_args()))
 
 

@@ -184,9 +184,14 @@ class HallLoad:
                     return
                 await asyncio.sleep(0.3)
                 continue
-            self.called_at[ticket["number"]] = time.monotonic()
+            if status == 409:  # a retried call whose first attempt went through: its ticket is active
+                ticket = await self.active_ticket(counter)
+                if ticket is None:
+                    continue
+            self.called_at.setdefault(ticket["number"], time.monotonic())
             await asyncio.sleep(0.2)
-            await self.request("start", f"{base}/start", {})
+            if ticket.get("status") != "serving":
+                await self.request("start", f"{base}/start", {})
             await self.request("complete", f"{base}/complete", {})
             self.completed.add(ticket["id"])
             if len(self.completed) % 2:
@@ -196,6 +201,32 @@ class HallLoad:
                     {"scores": [4, 3, 4, 4, 3, 4, 4, 3, 4]},
                 )
                 self.surveyed.add(ticket["id"])
+
+    async def get(self, path: str) -> Any:
+        """GET until the balancer answers 200."""
+        while True:
+            self.requests += 1
+            try:
+                async with (
+                    asyncio.timeout(REQUEST_TIMEOUT),
+                    self.http.get(self.lb + path, headers=self.headers) as r,
+                ):
+                    if r.status == 200:
+                        return await r.json()
+                    self.failures.append(
+                        Failure(time.monotonic(), "get", r.status, r.headers.get("Retry-After"))
+                    )
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                self.failures.append(Failure(time.monotonic(), "get", None, error=repr(exc)))
+            await asyncio.sleep(0.5)
+
+    async def active_ticket(self, counter: str) -> dict[str, Any] | None:
+        """The ticket a counter is busy with, if any."""
+        view = await self.get(f"/api/v1/counters/{counter}")
+        if not view.get("active_ticket_id"):
+            return None
+        ticket: dict[str, Any] = await self.get(f"/api/v1/tickets/{view['active_ticket_id']}")
+        return ticket
 
     async def run(self) -> None:
         """Issue and serve until :attr:`stop_issuing` is set and every ticket has been served."""

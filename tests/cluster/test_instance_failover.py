@@ -33,4 +33,10 @@ async def test_one_instance_of_each_service_killed_in_turn(hall_run: Any) -> Non
     hall, report = await hall_run(disturb)
     # Killing display-1 drops the screens on it; each came back by itself.
     assert all(s.connects >= 1 for s in hall.screens)
-    assert report["failures"] == {}, report["failures"]
+    # A request in flight on the killed ticketing instance may have been applied
+    # before the answer was lost; HAProxy re-sends it to the survivor, whose state
+    # machine answers 409 (counter busy, ticket already serving or done) instead
+    # of applying it twice. Nothing else may fail: no 5xx, no hang, no reset.
+    others = {k: n for k, n in report["failures"].items() if not k.endswith(":409")}
+    assert not others, report["failures"]
+    assert sum(report["failures"].values()) <= 5, report["failures"]  # one per client at most

@@ -469,7 +469,12 @@ down() {
     signal_pid prometheus TERM 20
     signal_pid haproxy TERM 10
     for name in $(instances | tac); do signal_pid "$name" TERM 30; done
-    for name in kafka-3 kafka-2 kafka-1; do signal_pid "$name" TERM 60; done
+    # All three nodes at once: the last node left alone has no controller quorum
+    # to acknowledge its controlled shutdown and would wait for it.
+    for name in kafka-3 kafka-2 kafka-1; do
+        if alive "$name"; then kill -TERM "$(cat "$PIDS/$name.pid")" 2>/dev/null || true; fi
+    done
+    for name in kafka-3 kafka-2 kafka-1; do signal_pid "$name" TERM 40; done
     pg_stop
     say "stopped"
 }

@@ -8,7 +8,7 @@ STACK := deploy/local/stack.sh
 LINT_PATHS := services tests deploy bench
 
 .PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench clean
-.PHONY: cluster-up cluster-down cluster-status test-cluster bench-cluster
+.PHONY: cluster-up cluster-down cluster-clean cluster-status test-cluster bench-cluster
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ cluster-up: venv  ## three Kafka nodes, PostgreSQL, two instances per service, H
 
 cluster-down:  ## stop exactly what `make cluster-up` started
 	@$(CLUSTER) down
+
+cluster-clean:  ## stop the cluster and delete its data and logs (.run-cluster)
+	@$(CLUSTER) clean
 
 cluster-status:  ## which of the cluster's processes run
 	@$(CLUSTER) status

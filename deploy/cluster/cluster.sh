@@ -16,6 +16,7 @@
 #   cluster.sh start NAME         start one process again and wait until it is ready
 #   cluster.sh restart NAME       stop, then start
 #   cluster.sh leader PARTITION   the node id leading a partition of queue.events
+#   cluster.sh clean              down, then delete the cluster's data and logs
 #
 # Ports (each overridable; the defaults keep clear of the single-box stack):
 #   ANTRIAN_CLUSTER_LB_PORT (61000)          HAProxy in front of ticketing
@@ -29,7 +30,7 @@
 #   ANTRIAN_CLUSTER_METRICS_PORTS ("61084 61085")
 #   ANTRIAN_CLUSTER_PROMETHEUS_PORT (61090)
 # Other knobs: ANTRIAN_CLUSTER_RUN_DIR, ANTRIAN_CLUSTER_KAFKA_HEAP (-Xms128m -Xmx384m),
-# ANTRIAN_CLUSTER_SCRAPE_INTERVAL (2s), ANTRIAN_ADMIN_PASSWORD.
+# ANTRIAN_CLUSTER_SCRAPE_INTERVAL (5s; also the scrape timeout), ANTRIAN_ADMIN_PASSWORD.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -50,7 +51,7 @@ LB_PORT="${ANTRIAN_CLUSTER_LB_PORT:-61000}"
 DISPLAY_LB_PORT="${ANTRIAN_CLUSTER_DISPLAY_LB_PORT:-61001}"
 STATS_PORT="${ANTRIAN_CLUSTER_HAPROXY_STATS_PORT:-61002}"
 PROM_PORT="${ANTRIAN_CLUSTER_PROMETHEUS_PORT:-61090}"
-SCRAPE_INTERVAL="${ANTRIAN_CLUSTER_SCRAPE_INTERVAL:-2s}"
+SCRAPE_INTERVAL="${ANTRIAN_CLUSTER_SCRAPE_INTERVAL:-5s}"
 SERVICES=(ticketing display metrics)
 declare -A SERVICE_PORTS=(
     [ticketing]="${ANTRIAN_CLUSTER_TICKETING_PORTS:-61080 61081}"
@@ -517,5 +518,11 @@ case "$cmd" in
     start) mkdir -p "$LOGS" "$PIDS"; start_one "${2:?name}" ;;
     restart) stop_one "${2:?name}"; start_one "$2" ;;
     leader) leader "${2:?partition}" ;;
-    *) die "usage: cluster.sh {up|down|status|env|kill NAME|stop NAME|start NAME|restart NAME|leader PARTITION}" ;;
+    clean)
+        down
+        if [[ -L "$PG_DIR" ]]; then rm -rf "$(readlink -f "$PG_DIR")"; fi
+        rm -rf "$RUN" "$PG_SOCKET"
+        say "deleted $RUN"
+        ;;
+    *) die "usage: cluster.sh {up|down|status|env|clean|kill NAME|stop NAME|start NAME|restart NAME|leader PARTITION}" ;;
 esac

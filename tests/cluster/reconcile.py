@@ -218,7 +218,7 @@ async def reconcile(
     async def prometheus_agrees() -> bool:
         return await prometheus_value(http, cluster.prometheus, query) == expected["qms_tickets_issued_total"]
 
-    await eventually(prometheus_agrees, within=60, what="Prometheus' hall total equals the tickets issued")
+    await eventually(prometheus_agrees, within=120, what="Prometheus' hall total equals the tickets issued")
     return {
         "accepted": len(load.accepted),
         "events": len(records),

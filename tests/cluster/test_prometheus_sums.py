@@ -113,18 +113,20 @@ async def hall_figures(http: aiohttp.ClientSession, prom: str, branch: str) -> d
 async def settled(
     http: aiohttp.ClientSession, cluster: Cluster, pool: asyncpg.Pool, branch: Branch, instances: int
 ) -> dict[str, float]:
-    """Wait until Prometheus' figures equal PostgreSQL's, scraped from ``instances`` metrics instances."""
+    """Wait until Prometheus' figures equal PostgreSQL's, with ``instances`` metrics instances up."""
     expected = {**(await truth(pool, branch)), "counters_open": 4.0}
-    up = 'count(qms_tickets_issued_total{branch="%s"})' % branch.id  # noqa: UP031 - braces of PromQL
+    up = 'count(up{job="antrian-metrics"} == 1)'
+    seen: dict[str, Any] = {}
 
     async def agrees() -> bool:
-        got = await hall_figures(http, cluster.prometheus, branch.id)
-        scraped = await prometheus_value(http, cluster.prometheus, up)
-        return scraped == instances * len(branch.services) and all(
-            got[k] == expected[k] for k in ("issued", "completed", "waiting", "counters_open")
-        )
+        seen.update(await hall_figures(http, cluster.prometheus, branch.id))
+        seen["instances_up"] = await prometheus_value(http, cluster.prometheus, up)
+        return seen["instances_up"] == instances and all(seen[k] == v for k, v in expected.items())
 
-    await eventually(agrees, within=120, what=f"Prometheus' hall figures equal PostgreSQL's {expected}")
+    try:
+        await eventually(agrees, within=180, what="Prometheus' hall figures equal PostgreSQL's")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: expected {expected} from {instances} instances, saw {seen}") from None
     return expected
 
 

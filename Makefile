@@ -8,6 +8,7 @@ STACK := deploy/local/stack.sh
 LINT_PATHS := services tests deploy bench
 
 .PHONY: help venv deps infra-up infra-down up down run status logs observe demo lint fmt test test-unit bench docs clean test-containers helm
+.PHONY: cluster-up cluster-down cluster-clean cluster-status test-cluster bench-cluster
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -95,3 +96,25 @@ helm:  ## build Helm from the Go module proxy into $(GOBIN) (for tests/deploy); 
 
 clean: down  ## stop everything and delete .run (data and logs)
 	rm -rf .run
+
+# ---- several of everything on one box (docs/scaling.md)
+CLUSTER := deploy/cluster/cluster.sh
+
+cluster-up: venv  ## three Kafka nodes, PostgreSQL, two instances per service, HAProxy, Prometheus
+	@$(CLUSTER) up
+
+cluster-down:  ## stop exactly what `make cluster-up` started
+	@$(CLUSTER) down
+
+cluster-clean:  ## stop the cluster and delete its data and logs (.run-cluster)
+	@$(CLUSTER) clean
+
+cluster-status:  ## which of the cluster's processes run
+	@$(CLUSTER) status
+
+test-cluster: venv  ## failover and sums tests against the cluster (starts and stops it if it was not up)
+	@$(STACK) test-deps
+	@bash deploy/cluster/with-cluster.sh $(PY) -m pytest -q -p no:cacheprovider -m cluster tests/cluster $(PYTEST_ARGS)
+
+bench-cluster: venv  ## throughput and latency with 1 and 2 instances of each service (docs/scaling.md)
+	@bash deploy/cluster/with-cluster.sh $(PY) -m bench.cluster $(BENCH_ARGS)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Run a command against the local cluster: start it first when it is not up,
+# and then stop it afterwards (a cluster that was already up stays up).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+started=""
+if "$HERE/cluster.sh" status | grep -q ': stopped'; then
+    started=1
+    "$HERE/cluster.sh" up
+fi
+rc=0
+"$@" || rc=$?
+if [[ -n "$started" ]]; then "$HERE/cluster.sh" down; fi
+exit "$rc"

@@ -319,6 +319,14 @@ admin_password() {
     cat "$f"
 }
 
+kiosk_token() {  # the local kiosks' device token, made once
+    local f="$RUN/kiosk-token"
+    if [[ ! -s "$f" ]]; then
+        (umask 077; python3 -c 'import secrets;print(secrets.token_urlsafe(24))' >"$f")
+    fi
+    cat "$f"
+}
+
 check_service_ports() {  # before anything starts: a port someone else holds
     local s
     for s in "${SERVICES[@]}"; do
@@ -331,6 +339,9 @@ prepare_services() {  # the admin password, the schema and the demo halls
     admin_password >/dev/null  # in this shell, so GENERATED_PASSWORD is seen
     ANTRIAN_ADMIN_PASSWORD="$(admin_password)"
     export ANTRIAN_ADMIN_PASSWORD
+    # The demo hall's kiosks are registered devices: issuing from them is not throttled per address.
+    ANTRIAN_KIOSK_TOKEN="$(kiosk_token)"
+    export ANTRIAN_KIOSK_TOKEN TICKETING_KIOSK_TOKENS="${TICKETING_KIOSK_TOKENS:-$ANTRIAN_KIOSK_TOKEN}"
     export DISPLAY_TICKETING_URL="${DISPLAY_TICKETING_URL:-http://127.0.0.1:${SERVICE_PORT[ticketing]}}"
     export METRICS_TICKETING_URL="${METRICS_TICKETING_URL:-http://127.0.0.1:${SERVICE_PORT[ticketing]}}"
     "$PY" -m services.ticketing migrate >&2
@@ -365,8 +376,8 @@ print_urls() {
     cat >&2 <<MSG
 
   Antrian is up.
-    Kiosk (take a ticket)    http://localhost:${SERVICE_PORT[ticketing]}/kiosk/bjb   (MPP Banjarbaru, WITA, office hours)
-                             http://localhost:${SERVICE_PORT[ticketing]}/kiosk/jkt   (small Jakarta branch, open around the clock)
+    Kiosk (take a ticket)    http://localhost:${SERVICE_PORT[ticketing]}/kiosk/bjb?device=$(kiosk_token)   (MPP Banjarbaru, WITA, office hours)
+                             http://localhost:${SERVICE_PORT[ticketing]}/kiosk/jkt?device=$(kiosk_token)   (small Jakarta branch, open around the clock)
     Counter (operators)      http://localhost:${SERVICE_PORT[ticketing]}/counter
     API + OpenAPI            http://localhost:${SERVICE_PORT[ticketing]}/api/v1/branches   http://localhost:${SERVICE_PORT[ticketing]}/openapi.json
     Hall screen              http://localhost:${SERVICE_PORT[display]}/display/bjb   .../display/jkt
@@ -491,5 +502,6 @@ case "$cmd" in
     with-infra) shift; catch_signals abort; with_infra "$@" ;;
     logs) logs ;;
     observe) catch_signals abort; observe ;;
-    *) die "usage: stack.sh {deps|test-deps|kafka-jars|kafka-up|kafka-down|infra-up|infra-down|up|down|run|status|logs|observe|with-infra CMD...}" ;;
+    cluster-up|cluster-down|cluster-status) exec "$ROOT/deploy/cluster/cluster.sh" "${cmd#cluster-}" ;;
+    *) die "usage: stack.sh {deps|test-deps|kafka-jars|kafka-up|kafka-down|infra-up|infra-down|up|down|run|status|logs|observe|cluster-up|cluster-down|cluster-status|with-infra CMD...}" ;;
 esac

@@ -301,7 +301,9 @@ class EventConsumer:
         self, record: ConsumerRecord, producer: AIOKafkaProducer, exc: Exception, event: CloudEvent | None
     ) -> None:
         if event is not None:
-            self._hall.spend(event)
+            self._hall.spend(event.branchid, event.sequence, event.id)
+        elif isinstance(exc, InvalidDataError) and exc.branchid is not None and exc.sequence is not None:
+            self._hall.spend(exc.branchid, exc.sequence, exc.event_id)
         await self._dead_letter(record, producer, exc)
 
     async def _resync_stale(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
@@ -312,12 +314,21 @@ class EventConsumer:
     async def _resync(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, branch_id: str) -> None:
         """Fold ``branch_id`` afresh from its trusted chain of today's events in the log."""
         found: list[tuple[CloudEvent, ConsumerRecord]] = []
+        spent: set[int] = set()
         for tp in sorted(self._partitions_of.get(branch_id, ()), key=lambda p: (p.topic, p.partition)):
-            found.extend(await self._reread(consumer, tp, branch_id))
-        chain, rejected = screen.trusted_chain([event for event, _ in found])
+            events, unusable = await self._reread(consumer, tp, branch_id)
+            found.extend(events)
+            spent |= unusable
+        chain, rejected = screen.trusted_chain([event for event, _ in found], spent)
         record_of = {id(event): record for event, record in found}
+        by_sequence: dict[int, CloudEvent | None] = {seq: None for seq in spent}
+        by_sequence.update({event.sequence: event for event in chain})
         self._hall.forget(branch_id)
-        for event in chain:
+        for seq in sorted(by_sequence):
+            event = by_sequence[seq]
+            if event is None:  # an unusable record's sequence: used up, so the next is no gap
+                self._hall.spend(branch_id, seq, None)
+                continue
             try:
                 self._hall.fold(event)
             except DisplayError as exc:
@@ -333,11 +344,13 @@ class EventConsumer:
 
     async def _reread(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, branch_id: str
-    ) -> list[tuple[CloudEvent, ConsumerRecord]]:
-        """The branch's valid events on ``tp`` from the day's start up to the current position."""
+    ) -> tuple[list[tuple[CloudEvent, ConsumerRecord]], set[int]]:
+        """The branch's valid events on ``tp`` from the day's start up to the current position,
+        and the sequences of its records whose data could not be used."""
         stop = await consumer.position(tp)
         await _seek_to(consumer, [tp], self._day_start())
         found: list[tuple[CloudEvent, ConsumerRecord]] = []
+        spent: set[int] = set()
         while await consumer.position(tp) < stop:
             batch = await consumer.getmany(tp, timeout_ms=500, max_records=5000)
             for record in batch.get(tp, []):
@@ -345,12 +358,16 @@ class EventConsumer:
                     continue
                 try:
                     event = decode(record.value)
+                except InvalidDataError as exc:  # dead-lettered when first read; its sequence is used
+                    if exc.branchid == branch_id and exc.sequence is not None:
+                        spent.add(exc.sequence)
+                    continue
                 except EventError:
                     continue  # dead-lettered when first read
                 if event.branchid == branch_id:
                     found.append((event, record))
         consumer.seek(tp, stop)  # records read past the stop are read again, as live ones
-        return found
+        return found, spent
 
     async def _dead_letter(self, record: ConsumerRecord, producer: AIOKafkaProducer, exc: Exception) -> None:
         await self._dlq.send(producer, record, Reason(dlq_reason(exc)), str(exc))

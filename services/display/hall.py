@@ -77,12 +77,13 @@ class Hall:
                 change.message["audio_url"] = change.message["call"]["audio_url"] = url
         return change
 
-    def spend(self, event: CloudEvent) -> None:
-        """The event could not be shown: its sequence is used up all the same."""
-        branch = self.screens.get(event.branchid)
+    def spend(self, branch_id: str, sequence: int, event_id: str | None) -> None:
+        """An event could not be shown: its sequence is used up all the same."""
+        branch = self.screens.get(branch_id)
         if branch is not None:
-            screen.spend(branch, event)
-            self._remember(self._seen.setdefault(event.branchid, OrderedDict()), event.id)
+            screen.spend(branch, sequence)
+            if event_id is not None:
+                self._remember(self._seen.setdefault(branch_id, OrderedDict()), event_id)
 
     def forget(self, branch_id: str) -> None:
         """Start the branch from nothing (before it is re-read from the log)."""

@@ -20,7 +20,7 @@ skipped. The data was parsed by its type's model when the event was decoded
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, tzinfo
 from typing import Any
@@ -205,33 +205,38 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
     return Change(event.type.value, event.sequence, fields.zone, message, call, reset)
 
 
-def spend(screen: BranchScreen, event: CloudEvent) -> None:
+def spend(screen: BranchScreen, sequence: int) -> None:
     """Count the next sequence as used by an event that could not be shown (so the next is no gap)."""
-    if event.sequence == screen.seq + 1 or not screen.seq:
-        screen.seq = event.sequence
+    if sequence == screen.seq + 1 or not screen.seq:
+        screen.seq = sequence
 
 
-def trusted_chain(events: list[CloudEvent]) -> tuple[list[CloudEvent], list[CloudEvent]]:
+def trusted_chain(
+    events: list[CloudEvent], spent: Collection[int] = ()
+) -> tuple[list[CloudEvent], list[CloudEvent]]:
     """Split one branch's events read from the log into the trusted chain and the rest.
 
     For each sequence the first event in the log counts; the chain is the longest run
     of consecutive sequences (the lowest on a tie), in sequence order: ticketing hands
     out each branch's sequences without holes, so a lone far-ahead or stray sequence
-    is not part of it. Rejected: every other event, once per id (a replay, with a
-    kept event's id and sequence, is not).
+    is not part of it. ``spent`` are the sequences of the branch's records that could
+    not be read (dead-lettered): they link a run without being in the chain.
+    Rejected: every other event, once per id (a replay, with a kept event's id and
+    sequence, is not).
     """
     first: dict[int, CloudEvent] = {}
     for event in events:
         first.setdefault(event.sequence, event)
-    runs: list[list[CloudEvent]] = []
-    for seq in sorted(first):
-        if runs and runs[-1][-1].sequence == seq - 1:
-            runs[-1].append(first[seq])
+    runs: list[list[int]] = []
+    for seq in sorted(set(first) | set(spent)):
+        if runs and runs[-1][-1] == seq - 1:
+            runs[-1].append(seq)
         else:
-            runs.append([first[seq]])
+            runs.append([seq])
     if not runs:
         return [], []
-    chain = max(runs, key=len)  # max() keeps the first (lowest) of equally long runs
+    best = max(runs, key=lambda run: sum(seq in first for seq in run))  # the first of equals: the lowest
+    chain = [first[seq] for seq in best if seq in first]
     kept = {(e.id, e.sequence) for e in chain}
     rejected: dict[tuple[str, int], CloudEvent] = {}
     for event in events:  # a replay repeats a kept event's id and sequence; anything else is refused once

@@ -40,6 +40,7 @@ from yarl import URL
 from services.display.app import HUB, SETTINGS
 from services.display.hub import problem_response
 from services.display.settings import Settings
+from services.platform.http import SERVER_NAME
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ async def start(app: web.Application, host: str, port: int) -> Running:
             host,
             port,
             process_request=process_request,
-            server_header=None,
+            server_header=SERVER_NAME,  # no versions named
             compression=None,
             open_timeout=settings.idle_timeout_seconds,
             ping_interval=settings.ping_interval_seconds,

@@ -51,7 +51,22 @@ class UnknownEventTypeError(EventError):
 
 
 class InvalidDataError(EventError):
-    """A well-formed envelope whose ``data`` its type's model refuses."""
+    """A well-formed envelope whose ``data`` its type's model refuses.
+
+    ``branchid``, ``sequence`` and ``event_id`` are the envelope's, when it
+    had them: a consumer can still count the sequence as used.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        branchid: str | None = None,
+        sequence: int | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.branchid, self.sequence, self.event_id = branchid, sequence, event_id
 
 
 def _uuid(text: str) -> str:
@@ -127,7 +142,16 @@ def decode(raw: bytes | str | Mapping[str, Any]) -> CloudEvent:
     if missing:
         raise EventError(f"missing attribute(s): {', '.join(missing)}")
     event_type = event_type_of(obj["type"])
-    data = parse_data(event_type, obj.get("data", {}))
+    try:
+        data = parse_data(event_type, obj.get("data", {}))
+    except InvalidDataError as exc:
+        branchid, sequence, event_id = obj.get("branchid"), obj.get("sequence"), obj.get("id")
+        raise InvalidDataError(
+            str(exc),
+            branchid=branchid if isinstance(branchid, str) else None,
+            sequence=sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else None,
+            event_id=event_id if isinstance(event_id, str) else None,
+        ) from exc
     try:
         event = CloudEvent.model_validate({**obj, "type": event_type, "data": data})
     except ValidationError as exc:

@@ -432,7 +432,16 @@ ELSEWHERE = [
     _page("/kiosk/{branch_id}", "Kiosk page: choose a service, take a ticket", "text/html", _ANY_BRANCH),
     _page("/counter", "Counter client page for operators", "text/html"),
     _page("/t/{ticket_id}", "Citizen's ticket page: live status, cancel, survey", "text/html", _ANY_TICKET),
-    _page("/static/common.css", "The pages' stylesheet", "text/css"),
+    Operation(
+        "GET",
+        "/static/{filename}",
+        None,
+        "The pages' scripts, stylesheets and images",
+        ("pages",),
+        (Param("filename", "path", {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]{0,80}$"}),),
+        responses={200: Content(media_type="*/*", description="the file")},
+        problems=(404,),
+    ),
 ]
 
 

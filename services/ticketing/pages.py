@@ -6,6 +6,7 @@ read once at start-up and served from memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -16,10 +17,25 @@ _FILES = {
     "kiosk": ("kiosk.html", "text/html"),
     "counter": ("counter.html", "text/html"),
     "ticket": ("ticket.html", "text/html"),
-    "common.css": ("common.css", "text/css"),
-    **{f"{page}.css": (f"{page}.css", "text/css") for page in ("kiosk", "counter", "ticket")},
-    **{f"{page}.js": (f"{page}.js", "text/javascript") for page in ("kiosk", "counter", "ticket")},
 }
+# The pages' scripts, styles and images: every such file of pages/, read once at start-up.
+STATIC_TYPES = {
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+}
+STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
+
+
+def static_files() -> dict[str, tuple[bytes, str]]:
+    """``{name: (body, content type)}`` of the static files beside the pages."""
+    return {
+        path.name: (path.read_bytes(), STATIC_TYPES[path.suffix])
+        for path in sorted(PAGES.iterdir())
+        if path.suffix in STATIC_TYPES and STATIC_NAME.match(path.name)
+    }
 
 
 def add_routes(app: web.Application) -> None:
@@ -43,6 +59,14 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/kiosk/{branch_id}", serve("kiosk"))
     app.router.add_get("/counter", serve("counter"))
     app.router.add_get("/t/{ticket_id}", serve("ticket"))
-    for name in _FILES:
-        if "." in name:
-            app.router.add_get(f"/static/{name}", serve(name))
+    files = static_files()
+
+    async def static(request: web.Request) -> web.Response:
+        found = files.get(request.match_info["filename"])
+        if found is None:
+            raise web.HTTPNotFound(text=f"no static file {request.match_info['filename']!r}")
+        body, content_type = found
+        headers = {"Cache-Control": "no-cache"}
+        return web.Response(body=body, content_type=content_type, headers=headers)
+
+    app.router.add_get("/static/{filename}", static)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from services.events import DLQ_REASON_HEADER, CloudEvent, EventType, encode, new_event
+from services.events import DLQ_REASON_HEADER, CloudEvent, EventType, encode, new_event, parse_data
 from tests.faults.display_kit import DisplayProcess, Ticketing, display_process, free_port, wait_until
-from tests.integration.display.hallkit import HallFeed, Screen, kafka_producer
+from tests.integration.display.hallkit import WITA, HallFeed, Screen, kafka_producer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -95,14 +95,22 @@ async def test_a_far_ahead_sequence_as_the_days_first_event_does_not_hide_the_re
 
 def _forged(feed: HallFeed) -> CloudEvent:
     """A well-formed "counter 1 paused" with a far-ahead sequence."""
-    return new_event(
+    now = datetime.now(UTC)
+    data = parse_data(
         EventType.COUNTER_PAUSED,
-        source="/ticketing",
-        subject="c1",
-        branch_id=feed.branch,
-        data={"branch_id": feed.branch, "counter_id": "c1", "counter_name": "Loket 1", "zone": "lantai-1"},
-        time=datetime.now(UTC),
-    ).with_sequence(FORGED_SEQUENCE)
+        {
+            "branch_id": feed.branch,
+            "timezone": WITA.key,
+            "business_date": now.astimezone(WITA).date(),
+            "counter_id": "c1",
+            "counter_name": "Loket 1",
+            "zone": "lantai-1",
+            "service_ids": ["ktp"],
+            "status": "paused",
+            "operator": None,
+        },
+    )
+    return new_event(data, source="/ticketing", subject="c1", time=now).with_sequence(FORGED_SEQUENCE)
 
 
 async def _ready(display: DisplayProcess) -> bool:

@@ -65,10 +65,10 @@ async def test_huge_and_random_records_are_dead_lettered_once_and_consuming_goes
     display_ready = f"http://127.0.0.1:{display.port}/readyz"
     try:
         await wait_until(lambda: _ready(session, display_ready))
-        await feed.emit(EventType.COUNTER_OPENED, "c1", {"counter_id": "c1"})
+        await feed.counter(EventType.COUNTER_OPENED, 1)
         await feed.raw(b"x" * HUGE)
         await feed.raw(os.urandom(4096))
-        await feed.emit(EventType.COUNTER_OPENED, "c2", {"counter_id": "c2"})
+        await feed.counter(EventType.COUNTER_OPENED, 2)
 
         async def both_dead_lettered() -> bool:
             letters = await dead_letters(kafka_bootstrap, dlq)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,7 +65,7 @@ async def test_business_days_follow_each_branchs_own_midnight(hall: Hall, start_
         for zone, branch in branches.items()
         for n, at in enumerate(INSTANTS, start=1)
     ]
-    settings = replace(hall.settings(), default_timezone="UTC")  # fits none of the branches
+    settings = hall.settings().model_copy(update={"default_timezone": "UTC"})  # fits none of the branches
     client = await start_metrics(settings)
     await hall.produce(events)
     for event in events:

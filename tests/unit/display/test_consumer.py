@@ -28,7 +28,7 @@ class _BrokenHall:
     def fold(self, event: object) -> None:
         raise RuntimeError("a bug met by one event")
 
-    def spend(self, event: object) -> None:
+    def spend(self, branch_id: str, sequence: int, event_id: str | None) -> None:
         pass
 
 

@@ -188,7 +188,7 @@ def test_the_trusted_chain_leaves_a_forged_far_ahead_sequence_out() -> None:
 def test_a_spent_sequence_is_no_gap() -> None:
     events = _busy_hall().events
     screen = _fold(events[:3])
-    spend(screen, events[3])
+    spend(screen, events[3].sequence)
     assert apply(screen, events[4], today=TODAY, tz=TZ) is not None
 
 

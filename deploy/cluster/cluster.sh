@@ -294,6 +294,8 @@ service_start() {  # service_start SERVICE-N: launch one instance (no wait)
     env "${PORT_VAR[$service]}=$port" ANTRIAN_ADMIN_PASSWORD="$(admin_password)" \
         DISPLAY_TICKETING_URL="$LB_URL" METRICS_TICKETING_URL="$LB_URL" \
         DISPLAY_AUDIO_CACHE="$RUN/audio-$n" ANTRIAN_LOG_FORMAT="${ANTRIAN_LOG_FORMAT:-json}" \
+        TICKETING_TRUSTED_PROXIES="${TICKETING_TRUSTED_PROXIES:-127.0.0.1/32}" \
+        TICKETING_RATE_LIMITS="${TICKETING_RATE_LIMITS:-off}" \
         setsid "$PY" -m "services.$service" >>"$LOGS/$name.log" 2>&1 </dev/null &
     echo $! >"$PIDS/$name.pid"
 }

@@ -289,7 +289,7 @@ _Q = Param(
 )
 
 
-def _page(path: str, handler: Handler, summary: str, media: str, *params: Param) -> Operation:
+def _page(path: str, handler: Handler | None, summary: str, media: str, *params: Param) -> Operation:
     return Operation(
         "GET", path, handler, summary, ("pages",), params, responses={200: Content(media_type=media)}
     )
@@ -337,4 +337,10 @@ def operations() -> list[Operation]:
         ),
         _page("/static/print.css", _file("print.css"), "The printed ticket's stylesheet", "text/css"),
         _page("/static/print.js", _file("print.js"), "The printed ticket's script", "text/javascript"),
+        # Served by pages.py, undocumented until now (the router test names them).
+        *(
+            _page(f"/static/{page}.{kind}", None, f"The {page} page's {word}", media)
+            for page in ("kiosk", "counter", "ticket")
+            for kind, word, media in (("css", "stylesheet", "text/css"), ("js", "script", "text/javascript"))
+        ),
     ]

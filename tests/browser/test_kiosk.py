@@ -106,7 +106,6 @@ async def test_kiosk_search_ticket_print_page_and_its_qr(
         await page.locator("#tiket").wait_for(state="visible", timeout=10000)
         number = await page.text_content("#t-nomor")
         assert number is not None
-        await kiosk.close()
         assert re.fullmatch(r"AKL\d{3}", number)
 
         # The printed ticket: every line, and a QR that decodes to the citizen page.
@@ -207,4 +206,5 @@ async def test_priority_confirmation_language_large_text_idle_reset_autoprint_an
         assert waiting["waiting"] == 2
         assert waiting["waiting_priority"] == 1
         assert number is not None
+        await kiosk.close()
         await kiosk.close()

@@ -207,4 +207,3 @@ async def test_priority_confirmation_language_large_text_idle_reset_autoprint_an
         assert waiting["waiting_priority"] == 1
         assert number is not None
         await kiosk.close()
-        await kiosk.close()

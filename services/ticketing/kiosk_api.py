@@ -11,20 +11,23 @@ ticket as ESC/POS bytes for a print agent.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.events.data import Respondent
 from services.platform import validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import escpos_ticket, problems, schemas, tickets
+from services.ticketing import escpos_ticket, problems, schemas, survey, tickets
+from services.ticketing.domain import qr
 from services.ticketing.domain.estimate import average_service_seconds, estimate_wait_seconds
 from services.ticketing.domain.issuing import issuing_state
 from services.ticketing.domain.numbering import business_date
@@ -97,6 +100,43 @@ class SearchQuery(BaseModel):
 
     model_config = ConfigDict(strict=True, frozen=True)
     value: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+Saran = Annotated[str, StringConstraints(max_length=1000, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$")]
+
+
+class DeskSurveyRequest(BaseModel):
+    """A desk answer: the nine IKM scores, the ticket it rates (as the page was told) or none, the profile."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+    ticket_id: uuid.UUID | None = None
+    scores: Annotated[
+        list[schemas.Score], Field(min_length=schemas.SURVEY_ELEMENTS, max_length=schemas.SURVEY_ELEMENTS)
+    ]
+    respondent: Respondent | None = None
+    saran: Saran | None = Field(default=None, description="a suggestion; no control characters but newlines")
+
+
+class DeskSurveyTarget(_Response):
+    """What the desk's survey rates now: the latest unrated ticket completed there, else the desk."""
+
+    counter_id: str
+    counter_name: str
+    branch_id: str
+    branch_name: str
+    ticket_id: str | None
+    number: str | None
+    service_name: str | None
+
+
+class DeskSurveyReceipt(_Response):
+    """A desk answer as recorded."""
+
+    survey_id: str
+    counter_id: str
+    ticket_id: str | None
+    scores: list[int]
+    submitted_at: datetime
 
 
 # -- store --------------------------------------------------------------------------------
@@ -259,10 +299,83 @@ async def get_escpos(request: web.Request) -> web.Response:
     )
 
 
+def _counter_id(request: web.Request) -> str:
+    value = request.match_info["counter_id"]
+    if not _ID.match(value):
+        raise NotFound(f"no counter {value!r}")
+    return value
+
+
+def _window(request: web.Request) -> timedelta:
+    return timedelta(minutes=request.app[SETTINGS].survey_desk_window_minutes)
+
+
+async def get_desk_target(request: web.Request) -> web.Response:
+    """What the desk's survey rates now."""
+    now = request.app[CLOCK]()
+    target = await survey.desk_target(request.app[POOL], now, _counter_id(request), _window(request))
+    return _json(DeskSurveyTarget, target)
+
+
+async def post_desk_survey(request: web.Request) -> web.Response:
+    """Record a desk answer (public: the citizen scanned the desk's code)."""
+    counter_id = _counter_id(request)
+    body = await validation.json_body(request, DeskSurveyRequest)
+    receipt = await survey.submit_desk(
+        request.app[POOL],
+        request.app[CLOCK](),
+        counter_id,
+        ticket_id=body.ticket_id,
+        scores=body.scores,
+        respondent=body.respondent,
+        saran=body.saran,
+        window=_window(request),
+    )
+    DeskSurveyReceipt.model_validate(receipt)
+    return web.json_response(receipt, status=201)
+
+
+def public_base(request: web.Request) -> str:
+    """The public URL of the service, else the request's origin."""
+    return request.app[SETTINGS].public_url or str(request.url.origin())
+
+
+async def survey_sign(request: web.Request) -> web.Response:
+    """An A5 sign for the counter's desk with a QR code of its survey link."""
+    counter_id = _counter_id(request)
+    target = await survey.desk_target(request.app[POOL], request.app[CLOCK](), counter_id, _window(request))
+    link = f"{public_base(request)}/survey/desk/{counter_id}"
+    page = _SIGN.format(
+        hall=html.escape(target["branch_name"]),
+        counter=html.escape(target["counter_name"]),
+        qr=qr.svg(link, scale=8),
+        link=html.escape(link),
+    )
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+_SIGN = """<!doctype html>
+<html lang="id"><head><meta charset="utf-8"><title>Survei Kepuasan Masyarakat: {counter}</title>
+<link rel="stylesheet" href="/static/survey.css"></head>
+<body class="tanda"><main>
+<p class="aula">{hall}</p>
+<h1>Survei Kepuasan Masyarakat</h1>
+<p class="loket">{counter}</p>
+<div class="qr" role="img" aria-label="Kode QR survei">{qr}</div>
+<p>Pindai kode QR ini setelah dilayani untuk menilai layanan kami.</p>
+<p lang="en">Scan after your service to rate it.</p>
+<p class="tautan">{link}</p>
+</main></body></html>
+"""
+
+
 _STATIC = {
     "print.html": "text/html",
     "print.css": "text/css",
     "print.js": "text/javascript",
+    "survey.html": "text/html",
+    "survey.css": "text/css",
+    "survey.js": "text/javascript",
 }
 
 
@@ -283,6 +396,8 @@ def _file(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 _BRANCH = Param("branch_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
 _TICKET = Param("ticket_id", "path", {"type": "string", "format": "uuid"})
+_COUNTER = Param("counter_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
+_ANY_COUNTER = Param("counter_id", "path", {"type": "string"})
 _ANY_TICKET = Param("ticket_id", "path", {"type": "string"})
 _Q = Param(
     "q", "query", {"type": "string", "minLength": 1, "maxLength": 200}, description="what the citizen typed"
@@ -337,6 +452,46 @@ def operations() -> list[Operation]:
         ),
         _page("/static/print.css", _file("print.css"), "The printed ticket's stylesheet", "text/css"),
         _page("/static/print.js", _file("print.js"), "The printed ticket's script", "text/javascript"),
+        Operation(
+            "GET",
+            "/api/v1/counters/{counter_id}/survey",
+            _validated(get_desk_target),
+            "What the desk's survey code rates now: the latest unrated ticket completed there, else the desk",
+            ("surveys",),
+            (_COUNTER,),
+            responses={200: Content(DeskSurveyTarget)},
+            problems=(404, 503),
+        ),
+        Operation(
+            "POST",
+            "/api/v1/counters/{counter_id}/survey",
+            _validated(post_desk_survey),
+            "Answer the desk's survey (IKM nine elements, optional profile and saran); once per ticket",
+            ("surveys",),
+            (_COUNTER,),
+            body=DeskSurveyRequest,
+            responses={201: Content(DeskSurveyReceipt, description="Recorded")},
+            problems=(400, 404, 409, 413, 415, 422, 503),
+        ),
+        Operation(
+            "GET",
+            "/counter/{counter_id}/survey-sign",
+            _validated(survey_sign),
+            "A printable A5 sign with the QR code of the desk's survey",
+            ("pages",),
+            (_COUNTER,),
+            responses={200: Content(media_type="text/html")},
+            problems=(404, 503),
+        ),
+        _page(
+            "/survey/desk/{counter_id}",
+            _file("survey.html"),
+            "The desk's survey form",
+            "text/html",
+            _ANY_COUNTER,
+        ),
+        _page("/static/survey.css", _file("survey.css"), "The survey pages' stylesheet", "text/css"),
+        _page("/static/survey.js", _file("survey.js"), "The survey form's script", "text/javascript"),
         # Served by pages.py, undocumented until now (the router test names them).
         *(
             _page(f"/static/{page}.{kind}", None, f"The {page} page's {word}", media)

@@ -19,6 +19,7 @@ from playwright.async_api import Browser
 
 from tests.browser.test_kiosk import decode_png, no_serious_violations
 from tests.conftest import unique_name
+from tests.faults.test_security_headers import RECORD_VIOLATIONS
 from tests.integration.conftest import Stack, StackStarter
 from tests.integration.test_end_to_end import HALL
 
@@ -110,3 +111,37 @@ async def test_a_desk_survey_after_a_completed_ticket_changes_the_ikm(
         assert "Loket 3" in (await page.text_content("#sasaran") or "")
         assert ticket["number"] not in (await page.text_content("#sasaran") or "")
         await page.close()
+
+
+async def test_the_kiosk_print_and_survey_pages_run_under_the_strict_csp(
+    browser: Browser, start_stack: StackStarter, tmp_path: Path
+) -> None:
+    """No ``securitypolicyviolation`` on any of these pages, and their scripts ran (no bypass here)."""
+    branch = unique_name("csp").replace("_", "-")
+    hall = tmp_path / "hall.yaml"
+    hall.write_text(HALL.format(branch=branch), encoding="utf-8")
+    stack = await start_stack(hall, services=("ticketing",))
+    async with aiohttp.ClientSession() as http:
+        issued = await http.post(
+            stack.url("ticketing", f"/api/v1/branches/{branch}/tickets"), json={"service_id": f"{branch}-ktp"}
+        )
+        ticket = await issued.json()
+    counter = f"{branch}-loket-03"
+    pages = {
+        f"/kiosk/{branch}": "window.kiosk.ready === true",
+        f"/print/{ticket['id']}?roll=58": "window.printed.ready === true",
+        f"/survey/desk/{counter}": "window.survey.ready === true",
+        f"/counter/{counter}/survey-sign": "document.readyState === 'complete'",
+    }
+    for path, ran in pages.items():
+        page = await browser.new_page()
+        try:
+            await page.add_init_script(RECORD_VIOLATIONS)
+            await page.goto(stack.url("ticketing", path))
+            async with asyncio.timeout(20):
+                probe = f"() => {{ try {{ return {ran}; }} catch (e) {{ return false; }} }}"
+                while not await page.evaluate(probe):  # noqa: ASYNC110 - the page's own state
+                    await asyncio.sleep(0.1)
+            assert await page.evaluate("window.__violations") == [], path
+        finally:
+            await page.close()

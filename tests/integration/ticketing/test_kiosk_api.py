@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from services.ticketing import printagent
 from services.ticketing.domain.numbering import quota_allows
 from tests.integration.ticketing.conftest import Hall, admin_auth
 from tests.unit.ticketing.test_escpos import decode, qr_payloads
@@ -100,3 +103,38 @@ async def test_the_print_page_and_its_files_are_served(hall: Hall) -> None:
         assert resp.content_type == media
     await admin_auth(hall.client)
     assert datetime.now(UTC)
+
+
+async def test_the_print_agent_sends_the_ticket_to_a_device_file_and_a_network_printer(
+    hall: Hall, tmp_path: Path
+) -> None:
+    ticket = await (await hall.issue("ktp")).json()
+    base = str(hall.client.make_url("")).rstrip("/")
+    device = tmp_path / "lp0"
+    device.touch()
+    code = await asyncio.to_thread(
+        printagent.main, ["--url", base, "--ticket", ticket["id"], "--device", str(device)]
+    )
+    assert code == 0
+    expected = await (await hall.client.get(f"/api/v1/tickets/{ticket['id']}/escpos")).read()
+    assert device.read_bytes() == expected
+
+    received = bytearray()
+    done = asyncio.Event()
+
+    async def printer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.extend(await reader.read())
+        writer.close()
+        done.set()
+
+    server = await asyncio.start_server(printer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        args = ["--url", base, "--ticket", ticket["id"], "--host", "127.0.0.1", "--port", str(port)]
+        assert await asyncio.to_thread(printagent.main, args) == 0
+        await asyncio.wait_for(done.wait(), 20)
+    finally:
+        server.close()
+    assert bytes(received) == expected
+    missing = ["--url", base, "--ticket", "00000000-0000-4000-8000-000000000000", "--device", str(device)]
+    assert await asyncio.to_thread(printagent.main, missing) == 1

@@ -76,6 +76,9 @@ bench: venv  ## benchmarks against the real broker and database (figures in docs
 	@$(STACK) with-infra bash -c 'for b in bench/ticketing.py bench/display.py bench/metrics.py; do \
 	  test -f $$b || continue; echo "== $$b"; $(PY) -m bench.$$(basename $$b .py) || exit 1; done'
 
+axe: venv  ## fetch the pinned axe-core (npm) into the cache folder the browser tests use
+	$(PY) -m tests.browser.axe_core
+
 docs: venv  ## regenerate docs/events.md and docs/events/*.json from the event models
 	$(PY) -m services.events.docs
 

@@ -191,6 +191,16 @@ class CounterClosed(CounterData):
     event_type = EventType.COUNTER_CLOSED
 
 
+class Respondent(BaseModel):
+    """The optional respondent profile of PermenPAN-RB 14/2017 (each item may be left out)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    sex: Literal["laki_laki", "perempuan"] | None = None
+    age_group: Literal["under_20", "20_29", "30_39", "40_49", "50_59", "60_plus"] | None = None
+    education: Literal["sd", "smp", "sma", "diploma", "s1", "s2", "s3"] | None = None
+    occupation: Literal["pns", "tni", "polri", "swasta", "wirausaha", "pelajar", "lainnya"] | None = None
+
+
 class SurveySubmitted(EventData):
     """A citizen rated a completed ticket (the IKM survey, PermenPAN-RB 14/2017)."""
 
@@ -202,6 +212,11 @@ class SurveySubmitted(EventData):
     counter_id: Id | None = None
     scores: Scores = Field(description="the nine IKM element scores in the regulation's order, each 1-4")
     submitted_at: Moment
+    via: Literal["ticket", "desk"] | None = Field(
+        default=None, description="the ticket page's survey or the QR code on the counter's desk"
+    )
+    respondent: Respondent | None = Field(default=None, description="the optional respondent profile")
+    saran: str | None = Field(default=None, max_length=1000, description="the citizen's free-text suggestion")
 
 
 _MODELS: tuple[type[EventData], ...] = (

@@ -114,6 +114,11 @@ class SurveyFact:
     submitted_at: datetime
     local_date: date
     scores: tuple[int, ...]
+    sex: str | None = None
+    age_group: str | None = None
+    education: str | None = None
+    occupation: str | None = None
+    saran: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +355,8 @@ def _survey(event: CloudEvent, data: SurveySubmitted) -> Effect:
         submitted_at=data.submitted_at,
         local_date=data.business_date,
         scores=data.scores,
+        saran=data.saran,
+        **(data.respondent.model_dump() if data.respondent else {}),
     )
     return Effect(survey=survey)
 

@@ -15,7 +15,7 @@ from services.events.types import ID_PATTERN
 from services.metrics import keys
 from services.metrics.errors import StoreError
 from services.metrics.ikm import compute
-from services.metrics.reports import ReportRow, daily_report
+from services.metrics.reports import ReportRow, Suggestion, daily_report
 from services.platform import openapi
 from services.platform.openapi import Content, Operation, Param
 from services.platform.problems import problem
@@ -88,7 +88,8 @@ async def daily(request: web.Request) -> web.Response:
         return problem(400, "Bad Request", str(exc))
     wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("Accept", ""))
     tickets = await request.app[keys.STORE].tickets_of_day(branch, day)
-    report = daily_report(branch, day, tickets)
+    suggestions = await request.app[keys.STORE].suggestions_of_day(branch, day)
+    report = daily_report(branch, day, tickets, suggestions)
     if wants_csv:
         filename = f"antrian-{branch}-{day.isoformat()}.csv"
         return web.Response(
@@ -140,6 +141,9 @@ class DailyReportBody(BaseModel):
     branch: str
     date: date
     rows: list[ReportRow]
+    suggestions: list[Suggestion] = Field(
+        default_factory=list, description="the day's survey suggestions (saran) and respondent profiles"
+    )
 
 
 class IkmBody(BaseModel):

@@ -19,7 +19,7 @@ import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 from services.metrics.aggregates import TicketFact
 
@@ -55,6 +55,34 @@ class ReportRow:
     p90_wait_seconds: float | None
     mean_service_seconds: float | None
     served_within_target: float | None
+
+
+SUGGESTION_COLUMNS = (
+    "submitted_at",
+    "agency",
+    "service",
+    "counter",
+    "sex",
+    "age_group",
+    "education",
+    "occupation",
+    "saran",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A survey answer's respondent profile and suggestion (*saran*), each optional."""
+
+    submitted_at: datetime
+    agency: str
+    service: str
+    counter: str | None
+    sex: str | None
+    age_group: str | None
+    education: str | None
+    occupation: str | None
+    saran: str | None
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -118,10 +146,17 @@ class DailyReport:
     branch: str
     day: date
     rows: tuple[ReportRow, ...]
+    suggestions: tuple[Suggestion, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """The JSON body of the report."""
-        return {"branch": self.branch, "date": self.day.isoformat(), "rows": [asdict(r) for r in self.rows]}
+        """The JSON body of the report: its rows and the day's suggestions and respondent profiles."""
+        suggestions = [{**asdict(s), "submitted_at": s.submitted_at.isoformat()} for s in self.suggestions]
+        return {
+            "branch": self.branch,
+            "date": self.day.isoformat(),
+            "rows": [asdict(r) for r in self.rows],
+            "suggestions": suggestions,
+        }
 
     def to_csv(self) -> str:
         """The report as CSV with a header row; empty cells for nulls."""
@@ -131,16 +166,28 @@ class DailyReport:
         for row in self.rows:
             cells = {k: ("" if v is None else v) for k, v in asdict(row).items()}
             writer.writerow({"date": self.day.isoformat(), **cells})
+        if self.suggestions:
+            # A second section after an empty line: the day's suggestions (saran) and profiles.
+            out.write("\r\n")
+            section = csv.DictWriter(out, fieldnames=["section", *SUGGESTION_COLUMNS], lineterminator="\r\n")
+            section.writeheader()
+            for item in self.suggestions:
+                cells = {k: ("" if v is None else v) for k, v in asdict(item).items()}
+                section.writerow(
+                    {"section": "suggestions", **cells, "submitted_at": item.submitted_at.isoformat()}
+                )
         return out.getvalue()
 
 
-def daily_report(branch: str, day: date, tickets: Iterable[TicketFact]) -> DailyReport:
-    """The daily report of ``branch`` on business day ``day``."""
+def daily_report(
+    branch: str, day: date, tickets: Iterable[TicketFact], suggestions: Iterable[Suggestion] = ()
+) -> DailyReport:
+    """The daily report of ``branch`` on business day ``day`` (with the day's survey suggestions)."""
     chosen = [t for t in tickets if t.branch_id == branch and t.business_date == day]
     rows = [summarise("branch", branch, None, None, chosen)]
     rows += _grouped(chosen, lambda t: (t.agency_id, None), "agency", branch)
     rows += _grouped(chosen, lambda t: (t.agency_id, t.service_id), "service", branch)
-    return DailyReport(branch, day, tuple(rows))
+    return DailyReport(branch, day, tuple(rows), tuple(suggestions))
 
 
 def _grouped(

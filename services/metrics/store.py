@@ -25,6 +25,7 @@ from services.metrics.errors import StoreError, UnstorableData
 from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, month_start
 from services.metrics.ikm import ELEMENT_COUNT, Tally
 from services.metrics.migrate import migrate
+from services.metrics.reports import Suggestion
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,8 @@ class MetricsStore:
             # One answer per ticket: a later survey for an answered ticket is ignored.
             await conn.executemany(
                 "INSERT INTO survey_responses (ticket_id, branch_id, agency_id, service_id, counter_id,"
-                " submitted_at, local_date, scores) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                " submitted_at, local_date, scores, sex, age_group, education, occupation, saran)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                 " ON CONFLICT (ticket_id) DO NOTHING",
                 [
                     (
@@ -231,6 +233,11 @@ class MetricsStore:
                         s.submitted_at,
                         s.local_date,
                         list(s.scores),
+                        s.sex,
+                        s.age_group,
+                        s.education,
+                        s.occupation,
+                        s.saran,
                     )
                     for s in result.surveys.values()
                 ],
@@ -301,6 +308,19 @@ class MetricsStore:
                 day,
             )
         return [TicketFact(**dict(r)) for r in rows]
+
+    async def suggestions_of_day(self, branch_id: str, day: date) -> list[Suggestion]:
+        """The survey answers of ``branch_id`` on local day ``day`` that carry a saran or a profile."""
+        async with _reading("the day's suggestions"):
+            rows = await self._pool.fetch(
+                "SELECT submitted_at, agency_id AS agency, service_id AS service, counter_id AS counter, sex,"
+                " age_group, education, occupation, saran FROM survey_responses"
+                " WHERE branch_id = $1 AND local_date = $2"
+                " AND num_nonnulls(saran, sex, age_group, education, occupation) > 0 ORDER BY submitted_at",
+                branch_id,
+                day,
+            )
+        return [Suggestion(**dict(r)) for r in rows]
 
     async def survey_tally(
         self,

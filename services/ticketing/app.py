@@ -24,9 +24,10 @@ from prometheus_client import (
     generate_latest,
 )
 
+from services.platform import openapi
 from services.platform.health import Check, add_health_routes
 from services.platform.http import edge_middleware, http_latency, secure
-from services.ticketing import api, db, limits, pages, problems, sessions
+from services.ticketing import api, db, kiosk_api, limits, pages, problems, sessions
 from services.ticketing.errors import Unauthorized
 from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import CLOCK, LIMITS, POOL, REGISTRY, RELAY, SETTINGS, Clock
@@ -78,6 +79,7 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_get("/metrics", metrics)
     api.add_routes(app)
     pages.add_routes(app)
+    openapi.register(app, kiosk_api.operations())
     return app
 
 

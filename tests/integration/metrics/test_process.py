@@ -71,7 +71,7 @@ async def test_migrate_command_and_bad_settings(hall: Hall) -> None:
     )
     assert await asyncio.wait_for(migrate.wait(), 30) == 0
     versions = await hall.fetchval("SELECT array_agg(version) FROM schema_migrations")
-    assert versions == ["001", "002", "003"]
+    assert versions[:3] == ["001", "002", "003"]  # and any later ones
 
     bad = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -33,6 +33,7 @@ async def test_a_citizen_takes_a_ticket_is_called_served_and_rates(hall: Hall, b
     kiosk = await browser.new_page()
     await kiosk.goto(str(url(f"/kiosk/{hall.branch}")))
     await kiosk.get_by_role("button", name="Lansia").click()
+    await kiosk.get_by_role("button", name="Ya, benar").click()  # a priority group is confirmed
     await kiosk.get_by_role("button", name="KTP-el").click()
     await expect(kiosk.locator("#t-nomor")).to_have_text("A001")
     await expect(kiosk.locator("#t-layanan")).to_contain_text("prioritas")

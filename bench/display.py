@@ -50,7 +50,13 @@ async def _floor_parts(stack: Stack) -> dict[str, list[float]]:
 
 
 async def _size(
-    stack: Stack, admin: Admin, http: aiohttp.ClientSession, waiting: list[str], size: int, calls: int, gap: float
+    stack: Stack,
+    admin: Admin,
+    http: aiohttp.ClientSession,
+    waiting: list[str],
+    size: int,
+    calls: int,
+    gap: float,
 ) -> dict[str, Any]:
     counter = f"/api/v1/counters/{stack.name}-loket-1"
     pid = stack.pid("display")
@@ -136,7 +142,9 @@ async def run(screens: list[int], calls: int, gap: float, floor_calls: int) -> d
 
 def main() -> None:
     """Command line: print the figures as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--screens", type=int, nargs="+", default=[1, 100, 1000, 10000])
     parser.add_argument("--calls", type=int, default=30, help="timed calls per number of screens")
     parser.add_argument("--floor-calls", type=int, default=15, help="bare broadcasts per number of screens")

@@ -170,7 +170,9 @@ async def run(days: list[int], backlog: int) -> dict[str, Any]:
 
 def main() -> None:
     """Command line: print the figures as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--days", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--backlog", type=int, default=100_000)
     args = parser.parse_args()

@@ -55,7 +55,12 @@ async def _worker(url: str, count: int) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for message in ws:
                 r = current[0]
-                if r is not None and seen.get(index) != id(r) and isinstance(message, str) and r.offer(message):
+                if (
+                    r is not None
+                    and seen.get(index) != id(r)
+                    and isinstance(message, str)
+                    and r.offer(message)
+                ):
                     seen[index] = id(r)
 
     async def one(index: int) -> None:

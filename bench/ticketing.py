@@ -61,7 +61,12 @@ async def _issue_http(base: str, branch: str, tickets: int, clients: int) -> dic
         started = time.perf_counter()
         await asyncio.gather(*(client(range(c, tickets, clients)) for c in range(clients)))
         elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "per_second": tickets / elapsed, "latency_ms": summary_ms(latencies), "statuses": statuses}
+    return {
+        "seconds": elapsed,
+        "per_second": tickets / elapsed,
+        "latency_ms": summary_ms(latencies),
+        "statuses": statuses,
+    }
 
 
 def _event(branch: str, service: str, number: str, ticket: uuid.UUID, now: datetime) -> str:
@@ -194,7 +199,11 @@ async def run(clients: list[int], tickets: int) -> dict[str, Any]:
         for name, text in halls.items():
             (stack.workdir / f"raw-{name}.yaml").write_text(text)
         await run_checked(
-            raw_env, "-m", "services.ticketing", "seed", *(str(stack.workdir / f"raw-{n}.yaml") for n in halls)
+            raw_env,
+            "-m",
+            "services.ticketing",
+            "seed",
+            *(str(stack.workdir / f"raw-{n}.yaml") for n in halls),
         )
         await stack.start("ticketing", "display", "metrics")
         await _issue_http(stack.url("ticketing"), f"{branch}-0", 50, 4)  # warm-up
@@ -231,7 +240,9 @@ async def run(clients: list[int], tickets: int) -> dict[str, Any]:
 
 def main() -> None:
     """Command line: print the figures as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32, 128])
     parser.add_argument("--tickets", type=int, default=3000)
     args = parser.parse_args()

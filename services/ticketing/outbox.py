@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter as Tally
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,41 @@ log = logging.getLogger(__name__)
 CHANNEL = "antrian_outbox"
 BATCH_SIZE = 500
 RETENTION_SECONDS = 7 * 24 * 3600  # published rows kept a week for audits
+
+# Numbers the pending rows without a sequence, per branch in id order, after the
+# branch's last sequence, in one statement (so atomically). $1: branch ids, $2: per-branch limit.
+_SEQUENCE_NEW_ROWS = """
+WITH fresh AS (
+    SELECT id, branch_id, row_number() OVER (PARTITION BY branch_id ORDER BY id) AS rn
+      FROM outbox
+     WHERE branch_id = ANY($1::text[]) AND published_at IS NULL AND error IS NULL AND sequence IS NULL
+),
+batch AS (SELECT id, branch_id, rn FROM fresh WHERE rn <= $2),
+counts AS (SELECT branch_id, count(*) AS n FROM batch GROUP BY branch_id),
+bumped AS (
+    INSERT INTO branch_sequences AS b (branch_id, last_sequence)
+    SELECT branch_id, n FROM counts
+    ON CONFLICT (branch_id) DO UPDATE SET last_sequence = b.last_sequence + excluded.last_sequence
+    RETURNING b.branch_id, b.last_sequence
+)
+UPDATE outbox o
+   SET sequence = bumped.last_sequence - counts.n + batch.rn
+  FROM batch JOIN counts USING (branch_id) JOIN bumped USING (branch_id)
+ WHERE o.id = batch.id
+"""
+
+# Each branch's sequenced, unpublished rows in sequence order, at most $2 per branch.
+_PENDING_BATCH = """
+SELECT id, branch_id, event, sequence FROM (
+    SELECT id, branch_id, event, sequence,
+           row_number() OVER (PARTITION BY branch_id ORDER BY sequence) AS rn
+      FROM outbox
+     WHERE branch_id = ANY($1::text[]) AND published_at IS NULL AND error IS NULL
+       AND sequence IS NOT NULL
+) AS pending
+WHERE rn <= $2
+ORDER BY branch_id, sequence
+"""
 
 
 async def enqueue(conn: asyncpg.Connection, event: CloudEvent) -> None:
@@ -224,7 +260,13 @@ class OutboxRelay:
             pass
 
     async def relay_once(self) -> bool:
-        """Publish one batch per branch with pending rows; True if any was full."""
+        """Publish one batch of every branch with pending rows; True if any batch was full.
+
+        A wake costs the same few round trips however many branches wait: the
+        branches' locks are taken in one query, their new rows sequenced in one
+        statement, every row sent before any acknowledgement is awaited, and the
+        published rows marked in one update.
+        """
         assert self._pool is not None
         async with self._pool.acquire() as conn:
             branches = await conn.fetch(
@@ -232,73 +274,69 @@ class OutboxRelay:
                 " WHERE published_at IS NULL AND error IS NULL GROUP BY branch_id"
             )
             self._metrics.backlog.set(sum(r["n"] for r in branches))
-            busy = False
-            for row in branches:
-                published = await self._relay_branch(conn, row["branch_id"])
-                busy = busy or published >= BATCH_SIZE
+            if branches:
+                locked = await self._lock_branches(conn, [r["branch_id"] for r in branches])
+                try:
+                    rows = await self._assign_sequences(conn, locked) if locked else []
+                    if rows:
+                        await self._publish(conn, rows)
+                finally:
+                    if locked:
+                        await self._unlock_branches(conn, locked)
+                busy = any(n >= BATCH_SIZE for n in Tally(r["branch_id"] for r in rows).values())
+            else:
+                busy = False
             await self._cleanup(conn)
         return busy
 
-    async def _relay_branch(self, conn: asyncpg.Connection, branch_id: str) -> int:
-        lock_key = f"antrian-outbox:{self._schema}:{branch_id}"
-        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
-            return 0  # another relay instance has this branch right now
-        try:
-            rows = await self._assign_sequences(conn, branch_id)
-            if not rows:
-                return 0
-            await self._publish(conn, branch_id, rows)
-            return len(rows)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)
+    def _lock_key(self) -> str:
+        return f"antrian-outbox:{self._schema}:"
 
-    async def _assign_sequences(self, conn: asyncpg.Connection, branch_id: str) -> list[asyncpg.Record]:
-        """Give unsequenced pending rows the branch's next sequences, committed."""
-        async with conn.transaction():
-            rows = await conn.fetch(
-                "SELECT id, event, sequence FROM outbox"
-                " WHERE branch_id = $1 AND published_at IS NULL AND error IS NULL"
-                " ORDER BY sequence NULLS LAST, id LIMIT $2",
-                branch_id,
-                BATCH_SIZE,
-            )
-            fresh = [r["id"] for r in rows if r["sequence"] is None]
-            if not fresh:
-                return list(rows)
-            last = await conn.fetchval(
-                "INSERT INTO branch_sequences AS b (branch_id, last_sequence) VALUES ($1, $2)"
-                " ON CONFLICT (branch_id) DO UPDATE SET last_sequence = b.last_sequence + $2"
-                " RETURNING last_sequence",
-                branch_id,
-                len(fresh),
-            )
-            first = last - len(fresh) + 1
-            await conn.executemany(
-                "UPDATE outbox SET sequence = $2 WHERE id = $1",
-                [(row_id, first + i) for i, row_id in enumerate(fresh)],
-            )
-            return list(
-                await conn.fetch(
-                    "SELECT id, event, sequence FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY sequence",
-                    [r["id"] for r in rows],
-                )
-            )
+    async def _lock_branches(self, conn: asyncpg.Connection, branch_ids: list[str]) -> list[str]:
+        """Take the advisory lock of each branch no other relay instance holds; the ones taken."""
+        rows = await conn.fetch(
+            "SELECT b FROM unnest($1::text[]) AS b WHERE pg_try_advisory_lock(hashtext($2 || b))",
+            branch_ids,
+            self._lock_key(),
+        )
+        return [r["b"] for r in rows]
 
-    async def _publish(
-        self, conn: asyncpg.Connection, branch_id: str, rows: Sequence[asyncpg.Record]
-    ) -> None:
+    async def _unlock_branches(self, conn: asyncpg.Connection, branch_ids: list[str]) -> None:
+        await conn.execute(
+            "SELECT pg_advisory_unlock(hashtext($2 || b)) FROM unnest($1::text[]) AS b",
+            branch_ids,
+            self._lock_key(),
+        )
+
+    async def _assign_sequences(
+        self, conn: asyncpg.Connection, branch_ids: list[str]
+    ) -> list[asyncpg.Record]:
+        """Give unsequenced pending rows their branches' next sequences (committed); the batch to send.
+
+        One statement numbers every branch's new rows in id order after the
+        branch's last sequence; rows sequenced earlier but not yet published
+        (a failed send) keep theirs and come first.
+        """
+        await conn.execute(_SEQUENCE_NEW_ROWS, branch_ids, BATCH_SIZE)
+        return list(await conn.fetch(_PENDING_BATCH, branch_ids, BATCH_SIZE))
+
+    async def _publish(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> None:
         producer = self._producer
         assert producer is not None
-        key = branch_id.encode()
         futures: list[asyncio.Future[Any]] = []
         sent: list[int] = []
+        invalid: list[int] = []
         for row in rows:
             payload = self._payload(row)
             if payload is None:
-                await conn.execute("UPDATE outbox SET error = $2 WHERE id = $1", row["id"], "invalid event")
+                invalid.append(row["id"])
                 continue
-            futures.append(await producer.send(self._topic, payload, key=key))
+            futures.append(await producer.send(self._topic, payload, key=row["branch_id"].encode()))
             sent.append(row["id"])
+        if invalid:
+            await conn.execute(
+                "UPDATE outbox SET error = 'invalid event' WHERE id = ANY($1::bigint[])", invalid
+            )
         if not futures:
             return
         try:
@@ -311,7 +349,7 @@ class OutboxRelay:
         await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
         self._metrics.published.inc(len(sent))
         self._metrics.backlog.dec(len(sent))
-        log.debug("published %d events of branch %s", len(sent), branch_id)
+        log.debug("published %d events", len(sent))
 
     async def _acknowledged(self, futures: list[asyncio.Future[Any]], count: int) -> None:
         """Wait for Kafka's acks; past the request timeout, say Kafka is down and keep waiting.

@@ -10,12 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import sys
 from datetime import UTC, datetime
-
-import uvloop
 
 from services.display.app import init_app
 from services.display.errors import SettingsError
@@ -79,6 +76,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if os.environ.get("ANTRIAN_UVLOOP", "1") != "0":  # the faster event loop, on unless turned off
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     sys.exit(main())

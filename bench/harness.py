@@ -365,7 +365,15 @@ class Stack:
             log.close()
         async with aiohttp.ClientSession() as http:
             for service in services:
-                await wait_ready(http, self.ports[service])
+                ready = asyncio.create_task(wait_ready(http, self.ports[service]))
+                exited = asyncio.create_task(self.procs[service].wait())
+                await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
+                if not ready.done():
+                    ready.cancel()
+                    log = (self.workdir / f"{service}.log").read_text()[-2000:]
+                    raise RuntimeError(f"{service} exited during start-up: {log}")
+                exited.cancel()
+                ready.result()
         return started
 
     def pid(self, service: str) -> int:

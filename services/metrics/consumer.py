@@ -32,7 +32,7 @@ from services.metrics.zones import BranchZones
 
 logger = logging.getLogger(__name__)
 
-MAX_BATCH = 500
+MAX_BATCH = 5000  # records per poll: a catch-up applies them in few, large transactions
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 

@@ -39,9 +39,20 @@ CHANNEL = "antrian_outbox"
 BATCH_SIZE = 500
 RETENTION_SECONDS = 7 * 24 * 3600  # published rows kept a week for audits
 
-# Numbers the pending rows without a sequence, per branch in id order, after the
-# branch's last sequence, in one statement (so atomically). $1: branch ids, $2: per-branch limit.
-_SEQUENCE_NEW_ROWS = """
+# The branches with pending rows, how many each, and whether this session got the
+# branch's advisory lock (one relay instance per branch at a time). $1: the lock key's prefix.
+_PENDING_BRANCHES_LOCKED = """
+SELECT branch_id, n, pg_try_advisory_lock(hashtext($1 || branch_id)) AS locked
+  FROM (SELECT branch_id, count(*) AS n FROM outbox
+         WHERE published_at IS NULL AND error IS NULL GROUP BY branch_id) AS pending
+"""
+
+# Numbers the locked branches' pending rows without a sequence, per branch in id order
+# after the branch's last sequence (at most $2 per branch), and returns them together
+# with rows numbered earlier but not yet published (a failed send), in one statement:
+# so the numbering is atomic. The second SELECT sees the rows as they were before the
+# UPDATE, so it only finds the earlier ones. $1: branch ids.
+_SEQUENCE_AND_BATCH = """
 WITH fresh AS (
     SELECT id, branch_id, row_number() OVER (PARTITION BY branch_id ORDER BY id) AS rn
       FROM outbox
@@ -54,24 +65,25 @@ bumped AS (
     SELECT branch_id, n FROM counts
     ON CONFLICT (branch_id) DO UPDATE SET last_sequence = b.last_sequence + excluded.last_sequence
     RETURNING b.branch_id, b.last_sequence
+),
+numbered AS (
+    UPDATE outbox o
+       SET sequence = bumped.last_sequence - counts.n + batch.rn
+      FROM batch JOIN counts USING (branch_id) JOIN bumped USING (branch_id)
+     WHERE o.id = batch.id
+    RETURNING o.id, o.branch_id, o.event, o.sequence
 )
-UPDATE outbox o
-   SET sequence = bumped.last_sequence - counts.n + batch.rn
-  FROM batch JOIN counts USING (branch_id) JOIN bumped USING (branch_id)
- WHERE o.id = batch.id
+SELECT id, branch_id, event, sequence FROM numbered
+UNION ALL
+SELECT id, branch_id, event, sequence FROM outbox
+ WHERE branch_id = ANY($1::text[]) AND published_at IS NULL AND error IS NULL AND sequence IS NOT NULL
+ORDER BY branch_id, sequence
 """
 
-# Each branch's sequenced, unpublished rows in sequence order, at most $2 per branch.
-_PENDING_BATCH = """
-SELECT id, branch_id, event, sequence FROM (
-    SELECT id, branch_id, event, sequence,
-           row_number() OVER (PARTITION BY branch_id ORDER BY sequence) AS rn
-      FROM outbox
-     WHERE branch_id = ANY($1::text[]) AND published_at IS NULL AND error IS NULL
-       AND sequence IS NOT NULL
-) AS pending
-WHERE rn <= $2
-ORDER BY branch_id, sequence
+# Marks the acknowledged rows published and releases the branches' locks, in one round trip.
+_MARK_AND_UNLOCK = """
+WITH published AS (UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]))
+SELECT pg_advisory_unlock(hashtext($3 || b)) FROM unnest($2::text[]) AS b
 """
 
 
@@ -262,44 +274,34 @@ class OutboxRelay:
     async def relay_once(self) -> bool:
         """Publish one batch of every branch with pending rows; True if any batch was full.
 
-        A wake costs the same few round trips however many branches wait: the
-        branches' locks are taken in one query, their new rows sequenced in one
-        statement, every row sent before any acknowledgement is awaited, and the
-        published rows marked in one update.
+        A wake costs three round trips however many branches wait: one lists the
+        branches with pending rows and takes their locks, one numbers their new
+        rows and returns the batch, and one marks the sent rows published and
+        releases the locks. Every row is sent before any acknowledgement is awaited.
         """
         assert self._pool is not None
         async with self._pool.acquire() as conn:
-            branches = await conn.fetch(
-                "SELECT branch_id, count(*) AS n FROM outbox"
-                " WHERE published_at IS NULL AND error IS NULL GROUP BY branch_id"
-            )
+            branches = await conn.fetch(_PENDING_BRANCHES_LOCKED, self._lock_key())
             self._metrics.backlog.set(sum(r["n"] for r in branches))
-            if branches:
-                locked = await self._lock_branches(conn, [r["branch_id"] for r in branches])
-                try:
-                    rows = await self._assign_sequences(conn, locked) if locked else []
-                    if rows:
-                        await self._publish(conn, rows)
-                finally:
-                    if locked:
-                        await self._unlock_branches(conn, locked)
-                busy = any(n >= BATCH_SIZE for n in Tally(r["branch_id"] for r in rows).values())
-            else:
-                busy = False
+            locked = [r["branch_id"] for r in branches if r["locked"]]
+            busy, released = False, False
+            try:
+                if locked:
+                    rows = await conn.fetch(_SEQUENCE_AND_BATCH, locked, BATCH_SIZE)
+                    busy = any(n >= BATCH_SIZE for n in Tally(r["branch_id"] for r in rows).values())
+                    sent = await self._publish(conn, rows) if rows else []
+                    await conn.execute(_MARK_AND_UNLOCK, sent, locked, self._lock_key())
+                    released = True
+                    self._metrics.published.inc(len(sent))
+                    self._metrics.backlog.dec(len(sent))
+            finally:
+                if locked and not released:
+                    await self._unlock_branches(conn, locked)
             await self._cleanup(conn)
         return busy
 
     def _lock_key(self) -> str:
         return f"antrian-outbox:{self._schema}:"
-
-    async def _lock_branches(self, conn: asyncpg.Connection, branch_ids: list[str]) -> list[str]:
-        """Take the advisory lock of each branch no other relay instance holds; the ones taken."""
-        rows = await conn.fetch(
-            "SELECT b FROM unnest($1::text[]) AS b WHERE pg_try_advisory_lock(hashtext($2 || b))",
-            branch_ids,
-            self._lock_key(),
-        )
-        return [r["b"] for r in rows]
 
     async def _unlock_branches(self, conn: asyncpg.Connection, branch_ids: list[str]) -> None:
         await conn.execute(
@@ -308,19 +310,8 @@ class OutboxRelay:
             self._lock_key(),
         )
 
-    async def _assign_sequences(
-        self, conn: asyncpg.Connection, branch_ids: list[str]
-    ) -> list[asyncpg.Record]:
-        """Give unsequenced pending rows their branches' next sequences (committed); the batch to send.
-
-        One statement numbers every branch's new rows in id order after the
-        branch's last sequence; rows sequenced earlier but not yet published
-        (a failed send) keep theirs and come first.
-        """
-        await conn.execute(_SEQUENCE_NEW_ROWS, branch_ids, BATCH_SIZE)
-        return list(await conn.fetch(_PENDING_BATCH, branch_ids, BATCH_SIZE))
-
-    async def _publish(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> None:
+    async def _publish(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> list[int]:
+        """Send ``rows`` (in branch and sequence order) and wait for Kafka's acks; the ids sent."""
         producer = self._producer
         assert producer is not None
         futures: list[asyncio.Future[Any]] = []
@@ -338,7 +329,7 @@ class OutboxRelay:
                 "UPDATE outbox SET error = 'invalid event' WHERE id = ANY($1::bigint[])", invalid
             )
         if not futures:
-            return
+            return []
         try:
             await self._acknowledged(futures, len(sent))
         except KafkaError:
@@ -346,10 +337,8 @@ class OutboxRelay:
             # retry's duplicates are recognisable downstream.
             self._metrics.errors.inc()
             raise
-        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
-        self._metrics.published.inc(len(sent))
-        self._metrics.backlog.dec(len(sent))
         log.debug("published %d events", len(sent))
+        return sent
 
     async def _acknowledged(self, futures: list[asyncio.Future[Any]], count: int) -> None:
         """Wait for Kafka's acks; past the request timeout, say Kafka is down and keep waiting.

@@ -221,6 +221,9 @@ class FloorServer:
 
 def main(argv: list[str]) -> None:
     """``worker URL COUNT`` or ``floor PORT``."""
+    import uvloop  # the load generator's own overhead, as small as it goes (the floor's too)
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     if argv[0] == "worker":
         asyncio.run(_worker(argv[1], int(argv[2])))
     elif argv[0] == "floor":

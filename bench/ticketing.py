@@ -43,7 +43,7 @@ from bench.harness import (
 SERVICES = 10
 
 
-async def _issue_http(base: str, branch: str, tickets: int, clients: int) -> dict[str, Any]:
+async def issue_http(base: str, branch: str, tickets: int, clients: int) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     connector = aiohttp.TCPConnector(limit=clients + 4)
@@ -206,7 +206,7 @@ async def run(clients: list[int], tickets: int) -> dict[str, Any]:
             *(str(stack.workdir / f"raw-{n}.yaml") for n in halls),
         )
         await stack.start("ticketing", "display", "metrics")
-        await _issue_http(stack.url("ticketing"), f"{branch}-0", 50, 4)  # warm-up
+        await issue_http(stack.url("ticketing"), f"{branch}-0", 50, 4)  # warm-up
         await _issue_raw(raw_schema, f"{branch}-0", 50, 4)
         rows = []
         async with aiohttp.ClientSession() as http:
@@ -215,7 +215,7 @@ async def run(clients: list[int], tickets: int) -> dict[str, Any]:
                 await asyncio.sleep(1.0)
                 base = await _counts(http, stack)
                 t0 = time.perf_counter()
-                over_http = await _issue_http(stack.url("ticketing"), level, tickets, c)
+                over_http = await issue_http(stack.url("ticketing"), level, tickets, c)
                 done = await _until_folded(stack, base, tickets, t0)
                 raw = await _issue_raw(raw_schema, level, tickets, c)
                 end_to_end = max(done.values())

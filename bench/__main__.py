@@ -36,7 +36,7 @@ FULL = {
     "screens": {"screens": [1, 100, 1000, 10000], "calls": 30, "gap": 0.05, "floor_calls": 15},
     "tickets": {"clients": [8, 32, 128], "tickets": 3000},
     "replay": {"days": [10_000, 100_000], "backlog": 100_000},
-    "hallday": {"branches": 50, "tickets": 60, "seconds": 120.0},
+    "hallday": {"branches": 50, "tickets": 20, "seconds": 60.0},
 }
 QUICK = {
     "screens": {"screens": [1, 100, 1000], "calls": 10, "gap": 0.05, "floor_calls": 5},

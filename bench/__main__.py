@@ -88,12 +88,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DOCS / "benchmarks.md")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--render", action="store_true", help="only re-render from --results")
+    parser.add_argument("--merge", action="store_true", help="keep the other sections of --results")
     args = parser.parse_args()
     if args.render:
         print(render(json.loads(args.results.read_text()), args.out))
         return
     plan = QUICK if args.quick else FULL
-    results: dict[str, Any] = {"meta": _meta("quick" if args.quick else "full")}
+    results: dict[str, Any] = {}
+    if args.merge and args.results.exists():  # re-measure some sections, keep the others
+        results = json.loads(args.results.read_text())
+    results["meta"] = {**results.get("meta", {}), **_meta("quick" if args.quick else "full")}
     started = time.monotonic()
     for name in args.only:
         print(f"== {name} {json.dumps(plan[name])}", flush=True)

@@ -127,14 +127,19 @@ async def run(screens: list[int], calls: int, gap: float, floor_calls: int) -> d
             parts = await _floor_parts(stack)
             rows = []
             for size in screens:
-                row = await _size(stack, admin, http, waiting, size, calls, gap)
-                ws = await floors.ws_broadcast(size, floor_calls)
-                row["floor_ms"] = {
-                    **{k: summary_ms(v) for k, v in parts.items()},
-                    "websockets": summary_ms(ws),
-                }
-                rows.append(row)
+                try:
+                    row = await _size(stack, admin, http, waiting, size, calls, gap)
+                except (RuntimeError, OSError, TimeoutError) as exc:  # keep the sizes measured so far
+                    print(f"{size} screens: {exc!r}", flush=True)
+                    break
                 print(json.dumps({"screens": size, "latency_ms": row["latency_ms"]}), flush=True)
+                try:
+                    ws = summary_ms(await floors.ws_broadcast(size, floor_calls))
+                except (RuntimeError, OSError, TimeoutError) as exc:
+                    print(f"bare broadcast to {size} screens: {exc!r}", flush=True)
+                    ws = summary_ms([])
+                row["floor_ms"] = {**{k: summary_ms(v) for k, v in parts.items()}, "websockets": ws}
+                rows.append(row)
         return {"floor_parts_ms": {k: summary_ms(v) for k, v in parts.items()}, "sizes": rows}
     finally:
         await stack.close()

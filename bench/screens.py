@@ -65,12 +65,13 @@ async def _worker(url: str, count: int) -> None:
 
     async def one(index: int) -> None:
         async with gate:
-            for attempt in range(5):
+            for attempt in range(10):
                 try:
                     ws = await connect(url, proxy=None, compression=None, open_timeout=60, max_queue=256)
                     break
-                except (OSError, TimeoutError, websockets.InvalidStatus):
-                    if attempt == 4:
+                except (OSError, TimeoutError, EOFError, websockets.InvalidHandshake):
+                    # A listen backlog overflowing under thousands of connects resets some of them.
+                    if attempt == 9:
                         raise
                     await asyncio.sleep(0.5 * (attempt + 1))
             await ws.recv()  # the snapshot

@@ -20,7 +20,7 @@ def _f(value: float | None, digits: int = 1) -> str:
 
 
 def _ratio(measured: float | None, floor: float | None) -> str:
-    if not measured or not floor:
+    if not measured or not floor or math.isnan(measured) or math.isnan(floor):
         return "–"
     return f"{measured / floor:.2f}×"
 

@@ -354,7 +354,7 @@ class Stack:
         for i in range(0, len(files), 25):
             await run_checked(self.env, "-m", "services.ticketing", "seed", *files[i : i + 25])
 
-    async def start(self, *services: str) -> float:
+    async def start(self, *services: str, within: float = 120.0) -> float:
         """Start ``services`` and wait until each is ready; the monotonic time they were started."""
         started = time.monotonic()
         for service in services:
@@ -365,7 +365,7 @@ class Stack:
             log.close()
         async with aiohttp.ClientSession() as http:
             for service in services:
-                ready = asyncio.create_task(wait_ready(http, self.ports[service]))
+                ready = asyncio.create_task(wait_ready(http, self.ports[service], within))
                 exited = asyncio.create_task(self.procs[service].wait())
                 await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
                 if not ready.done():

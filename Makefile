@@ -71,10 +71,9 @@ test: venv  ## install and start what is needed, lint, run the whole suite
 	@$(MAKE) --no-print-directory lint
 	@$(STACK) with-infra $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: venv  ## benchmarks against the real broker and database (figures in docs/)
+bench: venv  ## benchmarks beside their floors: one table, docs/benchmarks.md and plots (BENCH_ARGS=--quick)
 	@$(STACK) deps
-	@$(STACK) with-infra bash -c 'for b in bench/ticketing.py bench/display.py bench/metrics.py; do \
-	  test -f $$b || continue; echo "== $$b"; $(PY) -m bench.$$(basename $$b .py) || exit 1; done'
+	@$(STACK) with-infra bash -c 'ulimit -n 200000 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; $(PY) -m bench $(BENCH_ARGS)'
 
 axe: venv  ## fetch the pinned axe-core (npm) into the cache folder the browser tests use
 	$(PY) -m tests.browser.axe_core

@@ -1,11 +1,18 @@
-"""Ticketing benchmark: tickets issued per second over HTTP, call-next latency under contention.
+"""Tickets per second: over HTTP, beside raw asyncpg doing the same writes, and end to end.
 
-Runs against the real PostgreSQL and Kafka (`make infra-up`); starts the
-ticketing service itself as a subprocess on a free 127.0.0.1 port, with its own
-schema and its own Kafka topic (both removed afterwards), so it never touches
-the demo data.
+Starts ticketing, display and metrics as subprocesses (private topic and
+schemas). For each number of concurrent clients it issues ``tickets`` kiosk
+tickets over HTTP (``POST /api/v1/branches/{id}/tickets``) and then waits
+until every one of their ``ticket.issued`` events is acknowledged by Kafka
+(ticketing's ``qms_outbox_published``), folded by the display
+(``qms_display_events_processed``) and by metrics
+(``qms_events_processed_total``): the end-to-end rate counts from the first
+request to the last of those. The floor is the same writes straight through
+asyncpg with as many connections, in a second schema migrated by ticketing
+itself (no relay on it): one transaction taking the day's next number
+(upsert), inserting the ticket row and the outbox row of an event's size.
 
-    cd /work/main && .venv/bin/python -m bench.ticketing [--tickets 3000] [--clients 32] [--counters 8]
+    python -m bench.ticketing [--clients 8 32 128] [--tickets 3000]
 """
 
 from __future__ import annotations
@@ -13,248 +20,234 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import asyncpg
-import yaml
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-DSN = os.environ.get("DATABASE_URL", "postgresql://antrian:antrian@127.0.0.1:5433/antrian")
-KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-ADMIN_PASSWORD = "bench-admin-password"
+from bench.harness import (
+    DSN,
+    Stack,
+    drop_schemas,
+    metric_sum,
+    run_checked,
+    scrape,
+    simple_hall,
+    summary_ms,
+    tag,
+)
+
 SERVICES = 10
-ALL_DAY = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-24:00")
 
 
-def bench_hall(branch: str, counters: int) -> dict[str, Any]:
-    services = [f"{branch}-s{i}" for i in range(SERVICES)]
-    return {
-        "branch": {"id": branch, "name": "Bench hall", "timezone": "Asia/Makassar", "hours": ALL_DAY},
-        "agencies": [
-            {
-                "id": f"{branch}-agency",
-                "name": "Agency",
-                "services": [
-                    {"id": s, "name": f"Layanan {i}", "prefix": "ABCDEFGHJK"[i], "quota": 999}
-                    for i, s in enumerate(services)
-                ],
-            }
-        ],
-        "counters": [
-            {"id": f"{branch}-loket-{n}", "name": f"Loket {n}", "zone": "lantai-1", "services": services}
-            for n in range(counters)
-        ],
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-async def wait_ready(session: aiohttp.ClientSession, base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("ticketing exited during start-up")
-        try:
-            async with session.get(f"{base}/readyz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise RuntimeError("ticketing did not become ready in 60 s")
-
-
-async def issue_phase(
-    session: aiohttp.ClientSession, base: str, branch: str, tickets: int, clients: int
-) -> dict[str, Any]:
+async def issue_http(base: str, branch: str, tickets: int, clients: int) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    connector = aiohttp.TCPConnector(limit=clients + 4)
+    async with aiohttp.ClientSession(connector=connector) as http:
 
-    async def client(jobs: range) -> None:
-        for i in jobs:
-            body = {"service_id": f"{branch}-s{i % SERVICES}", "priority": i % 7 == 0}
-            started = time.perf_counter()
-            async with session.post(f"{base}/api/v1/branches/{branch}/tickets", json=body) as resp:
-                await resp.read()
-                statuses[resp.status] = statuses.get(resp.status, 0) + 1
-            latencies.append(time.perf_counter() - started)
+        async def client(jobs: range) -> None:
+            for i in jobs:
+                body = {"service_id": f"{branch}-s{i % SERVICES}", "channel": "kiosk"}
+                started = time.perf_counter()
+                async with http.post(f"{base}/api/v1/branches/{branch}/tickets", json=body) as resp:
+                    await resp.read()
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client(range(c, tickets, clients)) for c in range(clients)))
-    elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.gather(*(client(range(c, tickets, clients)) for c in range(clients)))
+        elapsed = time.perf_counter() - started
     return {
-        "tickets": tickets,
-        "clients": clients,
-        "seconds": round(elapsed, 2),
-        "tickets_per_second": round(tickets / elapsed, 1),
-        "latency_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-        "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "seconds": elapsed,
+        "per_second": tickets / elapsed,
+        "latency_ms": summary_ms(latencies),
         "statuses": statuses,
     }
 
 
-async def call_phase(
-    session: aiohttp.ClientSession, base: str, branch: str, counters: int, token: str, issue_more: int
-) -> dict[str, Any]:
-    """Every counter loops call-next → start → complete while kiosks keep issuing."""
-    auth = {"Authorization": f"Bearer {token}"}
-    call_latencies: list[float] = []
-    called: list[str] = []
-    for n in range(counters):
-        async with session.post(f"{base}/api/v1/counters/{branch}-loket-{n}/open", headers=auth) as resp:
-            assert resp.status == 200, await resp.text()
-
-    async def counter(n: int) -> None:
-        url = f"{base}/api/v1/counters/{branch}-loket-{n}"
-        while True:
-            started = time.perf_counter()
-            async with session.post(f"{url}/call-next", headers=auth) as resp:
-                body = await resp.read()
-                status = resp.status
-            if status == 204:
-                return
-            call_latencies.append(time.perf_counter() - started)
-            assert status == 200, body
-            called.append(json.loads(body)["id"])
-            for action in ("start", "complete"):
-                async with session.post(f"{url}/{action}", headers=auth) as resp:
-                    assert resp.status == 200, await resp.text()
-
-    async def kiosks() -> None:
-        for i in range(issue_more):
-            body = {"service_id": f"{branch}-s{i % SERVICES}"}
-            async with session.post(f"{base}/api/v1/branches/{branch}/tickets", json=body) as resp:
-                await resp.read()
-
-    started = time.perf_counter()
-    await asyncio.gather(kiosks(), *(counter(n) for n in range(counters)))
-    elapsed = time.perf_counter() - started
-    return {
-        "counters": counters,
-        "calls": len(call_latencies),
-        "distinct_tickets_called": len(set(called)),
-        "seconds": round(elapsed, 2),
-        "calls_per_second": round(len(call_latencies) / elapsed, 1),
-        "call_next_p50_ms": round(percentile(call_latencies, 0.5) * 1000, 1),
-        "call_next_p99_ms": round(percentile(call_latencies, 0.99) * 1000, 1),
-        "call_next_mean_ms": round(statistics.fmean(call_latencies) * 1000, 1),
+def _event(branch: str, service: str, number: str, ticket: uuid.UUID, now: datetime) -> str:
+    """An outbox row's event of the size ticketing writes for a ticket.issued."""
+    data = {
+        "ticket_id": str(ticket),
+        "number": number,
+        "branch_id": branch,
+        "business_date": now.date().isoformat(),
+        "service_id": service,
+        "service_name": "Layanan",
+        "agency_id": f"{branch}-agency",
+        "agency_name": "Disdukcapil",
+        "counter_id": None,
+        "counter_name": None,
+        "zone": None,
+        "priority": False,
+        "priority_group": None,
+        "channel": "kiosk",
+        "issued_at": now.isoformat(),
+        "status": "waiting",
+        "position": 1,
+        "estimated_wait_seconds": 300,
+        "target_wait_seconds": 900,
     }
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "/ticketing",
+        "type": "ticket.issued",
+        "subject": str(ticket),
+        "time": now.isoformat(),
+        "datacontenttype": "application/json",
+        "branchid": branch,
+        "data": data,
+    }
+    return json.dumps(event, ensure_ascii=False)
 
 
-async def create_topic(topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 6, 1)])
-    finally:
-        await admin.close()
-
-
-async def clean_up(topic: str, schema: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.delete_topics([topic])
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(DSN)
-    try:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    finally:
-        await conn.close()
-
-
-async def measure(
-    args: argparse.Namespace, base: str, branch: str, proc: subprocess.Popen[bytes]
-) -> dict[str, Any]:
-    connector = aiohttp.TCPConnector(limit=args.clients + args.counters + 4)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await wait_ready(session, base, proc)
-        login = {"username": "admin", "password": ADMIN_PASSWORD}
-        async with session.post(f"{base}/api/v1/auth/login", json=login) as resp:
-            token = (await resp.json())["token"]
-        issuing = await issue_phase(session, base, branch, args.tickets, args.clients)
-        calling = await call_phase(session, base, branch, args.counters, token, args.tickets // 5)
-        async with session.get(f"{base}/metrics") as resp:
-            exposition = (await resp.text()).splitlines()
-    rss = next(
-        (float(x.split()[1]) for x in exposition if x.startswith("process_resident_memory_bytes")), 0.0
+async def _issue_raw(schema: str, branch: str, tickets: int, clients: int) -> dict[str, Any]:
+    """The same writes as an issue, straight through asyncpg with ``clients`` connections."""
+    pool = await asyncpg.create_pool(
+        DSN, min_size=clients, max_size=clients, server_settings={"search_path": schema}
     )
-    backlog = next((x.split()[-1] for x in exposition if x.startswith("qms_outbox_backlog ")), None)
-    return {
-        "issue": issuing,
-        "call_next": calling,
-        "server_rss_mib": round(rss / 2**20, 1),
-        "outbox_backlog_at_end": backlog,
-        "cpus": os.cpu_count(),
-    }
-
-
-def main(args: argparse.Namespace) -> dict[str, Any]:
-    """Seed a bench hall, start ticketing, measure, and remove everything again."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    topic = f"bench.ticketing.{uuid.uuid4().hex[:10]}"
-    branch = f"bench{uuid.uuid4().hex[:6]}"
-    port = free_port()
-    asyncio.run(create_topic(topic))
-    env = {
-        **os.environ,
-        "DATABASE_URL": DSN,
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-        "TICKETING_HOST": "127.0.0.1",
-        "TICKETING_PORT": str(port),
-        "TICKETING_DB_SCHEMA": schema,
-        "ANTRIAN_EVENTS_TOPIC": topic,
-        "ANTRIAN_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "ANTRIAN_LOG_FORMAT": "json",
-        "ANTRIAN_LOG_LEVEL": "WARNING",
-    }
+    latencies: list[float] = []
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            hall = Path(tmp) / "bench.yaml"
-            hall.write_text(yaml.safe_dump(bench_hall(branch, args.counters)))
-            subprocess.run(
-                [sys.executable, "-m", "services.ticketing", "seed", str(hall)], env=env, check=True
-            )
-        with tempfile.NamedTemporaryFile(prefix="bench-ticketing-", suffix=".log", delete=False) as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "services.ticketing"], env=env, stdout=log, stderr=log
-            )
-        try:
-            return asyncio.run(measure(args, f"http://127.0.0.1:{port}", branch, proc))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+
+        async def client(jobs: range) -> None:
+            async with pool.acquire() as conn:
+                for i in jobs:
+                    service = f"{branch}-s{i % SERVICES}"
+                    now = datetime.now(UTC)
+                    ticket = uuid.uuid4()
+                    started = time.perf_counter()
+                    async with conn.transaction():
+                        n = await conn.fetchval(
+                            "INSERT INTO daily_numbers AS d (service_id, business_date, last_number)"
+                            " VALUES ($1, $2, 1) ON CONFLICT (service_id, business_date)"
+                            " DO UPDATE SET last_number = d.last_number + 1 RETURNING last_number",
+                            service,
+                            now.date(),
+                        )
+                        number = f"{'ABCDEFGHJK'[i % SERVICES]}{n:03d}"
+                        await conn.execute(
+                            "INSERT INTO tickets (id, branch_id, service_id, issued_service_id, number,"
+                            " business_date, priority, priority_group, channel, status, issued_at, queued_at,"
+                            " estimated_wait_seconds) VALUES ($1, $2, $3, $3, $4, $5, false, NULL, 'kiosk',"
+                            " 'waiting', $6, $6, 300)",
+                            ticket,
+                            branch,
+                            service,
+                            number,
+                            now.date(),
+                            now,
+                        )
+                        await conn.execute(
+                            "INSERT INTO outbox (branch_id, event_id, event_type, event)"
+                            " VALUES ($1, $2, 'ticket.issued', $3::jsonb)",
+                            branch,
+                            str(uuid.uuid4()),
+                            _event(branch, service, number, ticket, now),
+                        )
+                    latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(range(c, tickets, clients)) for c in range(clients)))
+        elapsed = time.perf_counter() - started
     finally:
-        asyncio.run(clean_up(topic, schema))
+        await pool.close()
+    return {"seconds": elapsed, "per_second": tickets / elapsed, "latency_ms": summary_ms(latencies)}
 
 
-if __name__ == "__main__":
+async def _counts(http: aiohttp.ClientSession, stack: Stack) -> dict[str, float]:
+    t = await scrape(http, stack.ports["ticketing"])
+    d = await scrape(http, stack.ports["display"])
+    m = await scrape(http, stack.ports["metrics"])
+    return {
+        "kafka": metric_sum(t, "qms_outbox_published_total") or metric_sum(t, "qms_outbox_published"),
+        "display": metric_sum(d, "qms_display_events_processed_total", '"ticket.issued"')
+        or metric_sum(d, "qms_display_events_processed", '"ticket.issued"'),
+        "metrics": metric_sum(m, "qms_events_processed_total", '"ticket.issued"'),
+    }
+
+
+async def _until_folded(stack: Stack, base: dict[str, float], tickets: int, t0: float) -> dict[str, float]:
+    """Seconds from ``t0`` until Kafka, display and metrics each have every ticket's event."""
+    done: dict[str, float] = {}
+    async with aiohttp.ClientSession() as http, asyncio.timeout(600):
+        while len(done) < 3:
+            now = await _counts(http, stack)
+            stamp = time.perf_counter() - t0
+            for key, value in now.items():
+                if key not in done and value - base[key] >= tickets:
+                    done[key] = stamp
+            await asyncio.sleep(0.05)
+    return done
+
+
+async def run(clients: list[int], tickets: int) -> dict[str, Any]:
+    """Issue ``tickets`` at each concurrency over HTTP and raw, and time the events through."""
+    stack = Stack()
+    branch = stack.name
+    raw_schema = f"bench_raw_{tag()}"
+    try:
+        await stack.topics()
+        # One branch per concurrency: a service's daily quota is at most 999.
+        halls = {f"{branch}-{c}": simple_hall(f"{branch}-{c}", services=SERVICES) for c in [0, *clients]}
+        await stack.seed(halls)
+        raw_env = {**stack.env, "TICKETING_DB_SCHEMA": raw_schema}
+        for name, text in halls.items():
+            (stack.workdir / f"raw-{name}.yaml").write_text(text)
+        await run_checked(
+            raw_env,
+            "-m",
+            "services.ticketing",
+            "seed",
+            *(str(stack.workdir / f"raw-{n}.yaml") for n in halls),
+        )
+        await stack.start("ticketing", "display", "metrics")
+        await issue_http(stack.url("ticketing"), f"{branch}-0", 50, 4)  # warm-up
+        await _issue_raw(raw_schema, f"{branch}-0", 50, 4)
+        rows = []
+        async with aiohttp.ClientSession() as http:
+            for c in clients:
+                level = f"{branch}-{c}"
+                await asyncio.sleep(1.0)
+                base = await _counts(http, stack)
+                t0 = time.perf_counter()
+                over_http = await issue_http(stack.url("ticketing"), level, tickets, c)
+                done = await _until_folded(stack, base, tickets, t0)
+                raw = await _issue_raw(raw_schema, level, tickets, c)
+                end_to_end = max(done.values())
+                row = {
+                    "clients": c,
+                    "tickets": tickets,
+                    "http": over_http,
+                    "raw": raw,
+                    "ratio": over_http["per_second"] / raw["per_second"],
+                    "until_seconds": done,
+                    "end_to_end_per_second": tickets / end_to_end,
+                }
+                rows.append(row)
+                print(
+                    json.dumps({k: row[k] for k in ("clients", "ratio", "end_to_end_per_second")}), flush=True
+                )
+        return {"levels": rows}
+    finally:
+        await stack.close()
+        await drop_schemas([raw_schema])
+
+
+def main() -> None:
+    """Command line: print the figures as JSON."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--clients", type=int, nargs="+", default=[8, 32, 128])
     parser.add_argument("--tickets", type=int, default=3000)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--counters", type=int, default=8)
-    result = main(parser.parse_args())
-    print(json.dumps(result, indent=2))
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args.clients, args.tickets)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -35,7 +35,7 @@ from services.platform.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 
-MAX_BATCH = 500
+MAX_BATCH = 5000  # records per poll: a catch-up applies them in few, large transactions
 
 
 def _decode(value: object) -> CloudEvent:

@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+import uvloop
 from aiohttp import web
 
 from services.platform.logs import configure
@@ -87,4 +88,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if os.environ.get("ANTRIAN_UVLOOP", "1") != "0":  # the faster event loop, on unless turned off
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     sys.exit(main(sys.argv[1:]))

@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter as Tally
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,6 +43,53 @@ RETENTION_SECONDS = 7 * 24 * 3600  # published rows kept a week for audits
 # The largest record the relay sends; the topic's max.message.bytes (deploy/local/ensure_topics.py)
 # is larger, so the broker never refuses what the relay sends, and nothing larger enters the log.
 MAX_REQUEST_BYTES = 256 * 1024
+
+# The branches with pending rows, how many each, and whether this session got the
+# branch's advisory lock (one relay instance per branch at a time). $1: the lock key's prefix.
+_PENDING_BRANCHES_LOCKED = """
+SELECT branch_id, n, pg_try_advisory_lock(hashtext($1 || branch_id)) AS locked
+  FROM (SELECT branch_id, count(*) AS n FROM outbox
+         WHERE published_at IS NULL AND error IS NULL GROUP BY branch_id) AS pending
+"""
+
+# Numbers the locked branches' pending rows without a sequence, per branch in id order
+# after the branch's last sequence (at most $2 per branch), and returns them together
+# with rows numbered earlier but not yet published (a failed send), in one statement:
+# so the numbering is atomic. The second SELECT sees the rows as they were before the
+# UPDATE, so it only finds the earlier ones. $1: branch ids.
+_SEQUENCE_AND_BATCH = """
+WITH fresh AS (
+    SELECT id, branch_id, row_number() OVER (PARTITION BY branch_id ORDER BY id) AS rn
+      FROM outbox
+     WHERE branch_id = ANY($1::text[]) AND published_at IS NULL AND error IS NULL AND sequence IS NULL
+),
+batch AS (SELECT id, branch_id, rn FROM fresh WHERE rn <= $2),
+counts AS (SELECT branch_id, count(*) AS n FROM batch GROUP BY branch_id),
+bumped AS (
+    INSERT INTO branch_sequences AS b (branch_id, last_sequence)
+    SELECT branch_id, n FROM counts
+    ON CONFLICT (branch_id) DO UPDATE SET last_sequence = b.last_sequence + excluded.last_sequence
+    RETURNING b.branch_id, b.last_sequence
+),
+numbered AS (
+    UPDATE outbox o
+       SET sequence = bumped.last_sequence - counts.n + batch.rn
+      FROM batch JOIN counts USING (branch_id) JOIN bumped USING (branch_id)
+     WHERE o.id = batch.id
+    RETURNING o.id, o.branch_id, o.event, o.sequence
+)
+SELECT id, branch_id, event, sequence FROM numbered
+UNION ALL
+SELECT id, branch_id, event, sequence FROM outbox
+ WHERE branch_id = ANY($1::text[]) AND published_at IS NULL AND error IS NULL AND sequence IS NOT NULL
+ORDER BY branch_id, sequence
+"""
+
+# Marks the acknowledged rows published and releases the branches' locks, in one round trip.
+_MARK_AND_UNLOCK = """
+WITH published AS (UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]))
+SELECT pg_advisory_unlock(hashtext($3 || b)) FROM unnest($2::text[]) AS b
+"""
 
 
 async def enqueue(conn: asyncpg.Connection, event: CloudEvent) -> None:
@@ -234,84 +282,67 @@ class OutboxRelay:
             pass
 
     async def relay_once(self) -> bool:
-        """Publish one batch per branch with pending rows; True if any was full."""
+        """Publish one batch of every branch with pending rows; True if any batch was full.
+
+        A wake costs three round trips however many branches wait: one lists the
+        branches with pending rows and takes their locks, one numbers their new
+        rows and returns the batch, and one marks the sent rows published and
+        releases the locks. Every row is sent before any acknowledgement is awaited.
+        """
         assert self._pool is not None
         async with self._pool.acquire() as conn:
-            branches = await conn.fetch(
-                "SELECT branch_id, count(*) AS n FROM outbox"
-                " WHERE published_at IS NULL AND error IS NULL GROUP BY branch_id"
-            )
+            branches = await conn.fetch(_PENDING_BRANCHES_LOCKED, self._lock_key())
             self._metrics.backlog.set(sum(r["n"] for r in branches))
-            busy = False
-            for row in branches:
-                published = await self._relay_branch(conn, row["branch_id"])
-                busy = busy or published >= BATCH_SIZE
+            locked = [r["branch_id"] for r in branches if r["locked"]]
+            busy, released = False, False
+            try:
+                if locked:
+                    rows = await conn.fetch(_SEQUENCE_AND_BATCH, locked, BATCH_SIZE)
+                    busy = any(n >= BATCH_SIZE for n in Tally(r["branch_id"] for r in rows).values())
+                    sent = await self._publish(conn, rows) if rows else []
+                    await conn.execute(_MARK_AND_UNLOCK, sent, locked, self._lock_key())
+                    released = True
+                    self._metrics.published.inc(len(sent))
+                    self._metrics.backlog.dec(len(sent))
+            finally:
+                if locked and not released:
+                    await self._unlock_branches(conn, locked)
             await self._cleanup(conn)
         return busy
 
-    async def _relay_branch(self, conn: asyncpg.Connection, branch_id: str) -> int:
-        lock_key = f"antrian-outbox:{self._schema}:{branch_id}"
-        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
-            return 0  # another relay instance has this branch right now
-        try:
-            rows = await self._assign_sequences(conn, branch_id)
-            if not rows:
-                return 0
-            await self._publish(conn, branch_id, rows)
-            return len(rows)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)
+    def _lock_key(self) -> str:
+        return f"antrian-outbox:{self._schema}:"
 
-    async def _assign_sequences(self, conn: asyncpg.Connection, branch_id: str) -> list[asyncpg.Record]:
-        """Give unsequenced pending rows the branch's next sequences, committed."""
-        async with conn.transaction():
-            rows = await conn.fetch(
-                "SELECT id, event, sequence FROM outbox"
-                " WHERE branch_id = $1 AND published_at IS NULL AND error IS NULL"
-                " ORDER BY sequence NULLS LAST, id LIMIT $2",
-                branch_id,
-                BATCH_SIZE,
-            )
-            fresh = [r["id"] for r in rows if r["sequence"] is None]
-            if not fresh:
-                return list(rows)
-            last = await conn.fetchval(
-                "INSERT INTO branch_sequences AS b (branch_id, last_sequence) VALUES ($1, $2)"
-                " ON CONFLICT (branch_id) DO UPDATE SET last_sequence = b.last_sequence + $2"
-                " RETURNING last_sequence",
-                branch_id,
-                len(fresh),
-            )
-            first = last - len(fresh) + 1
-            await conn.executemany(
-                "UPDATE outbox SET sequence = $2 WHERE id = $1",
-                [(row_id, first + i) for i, row_id in enumerate(fresh)],
-            )
-            return list(
-                await conn.fetch(
-                    "SELECT id, event, sequence FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY sequence",
-                    [r["id"] for r in rows],
-                )
-            )
+    async def _unlock_branches(self, conn: asyncpg.Connection, branch_ids: list[str]) -> None:
+        await conn.execute(
+            "SELECT pg_advisory_unlock(hashtext($2 || b)) FROM unnest($1::text[]) AS b",
+            branch_ids,
+            self._lock_key(),
+        )
 
-    async def _publish(
-        self, conn: asyncpg.Connection, branch_id: str, rows: Sequence[asyncpg.Record]
-    ) -> None:
+    async def _publish(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> list[int]:
+        """Send ``rows`` (in branch and sequence order) and wait for Kafka's acks; the ids sent."""
         producer = self._producer
         assert producer is not None
-        key = branch_id.encode()
         futures: list[asyncio.Future[Any]] = []
         sent: list[int] = []
+        invalid: list[int] = []
+        too_large: list[int] = []
         for row in rows:
             payload = self._payload(row)
-            if payload is None or len(payload) > MAX_REQUEST_BYTES - 1024:  # room for the batch overhead
-                reason = "invalid event" if payload is None else "event too large"
-                await conn.execute("UPDATE outbox SET error = $2 WHERE id = $1", row["id"], reason)
+            if payload is None:
+                invalid.append(row["id"])
                 continue
-            futures.append(await producer.send(self._topic, payload, key=key))
+            if len(payload) > MAX_REQUEST_BYTES - 1024:  # room for the batch overhead
+                too_large.append(row["id"])
+                continue
+            futures.append(await producer.send(self._topic, payload, key=row["branch_id"].encode()))
             sent.append(row["id"])
+        for ids, reason in ((invalid, "invalid event"), (too_large, "event too large")):
+            if ids:
+                await conn.execute("UPDATE outbox SET error = $2 WHERE id = ANY($1::bigint[])", ids, reason)
         if not futures:
-            return
+            return []
         try:
             await self._acknowledged(futures, len(sent))
         except KafkaError:
@@ -319,10 +350,8 @@ class OutboxRelay:
             # retry's duplicates are recognisable downstream.
             self._metrics.errors.inc()
             raise
-        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
-        self._metrics.published.inc(len(sent))
-        self._metrics.backlog.dec(len(sent))
-        log.debug("published %d events of branch %s", len(sent), branch_id)
+        log.debug("published %d events", len(sent))
+        return sent
 
     async def _acknowledged(self, futures: list[asyncio.Future[Any]], count: int) -> None:
         """Wait for Kafka's acks; past the request timeout, say Kafka is down and keep waiting.

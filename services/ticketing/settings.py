@@ -94,6 +94,7 @@ class Settings(KafkaSettings):
     def proxy_networks(self) -> tuple[Network, ...]:
         """The trusted proxies as networks."""
         return tuple(ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies)
+
     survey_desk_window_minutes: int = Field(
         15, alias="TICKETING_SURVEY_DESK_WINDOW_MINUTES", ge=1, le=24 * 60
     )

@@ -69,6 +69,28 @@ SELECT
   (SELECT expected_service_seconds FROM services WHERE id = $1) AS expected
 """
 
+# _AHEAD for a ticket not yet inserted, whose number is the one this statement takes:
+# $4 is the service's prefix (the number is formatted as format_number does, 1..999).
+_NUMBER_AND_AHEAD = """
+WITH n AS (
+  INSERT INTO daily_numbers AS d (service_id, business_date, last_number) VALUES ($1, $5, 1)
+  ON CONFLICT (service_id, business_date) DO UPDATE SET last_number = d.last_number + 1
+  RETURNING last_number
+)
+SELECT n.last_number,
+  (SELECT count(*) FROM tickets w
+    WHERE w.service_id = $1 AND w.status = 'waiting' AND w.business_date = $5
+      AND ((w.priority AND NOT $2)
+           OR (w.priority = $2 AND (w.queued_at, w.number) < ($3, $4 || lpad(n.last_number::text, 3, '0')))))
+    AS ahead,
+  (SELECT count(*) FROM counters c WHERE c.status = 'open' AND $1 = ANY (c.service_ids)) AS open_counters,
+  ARRAY(SELECT extract(epoch FROM d.completed_at - d.serving_at)::float8 FROM tickets d
+         WHERE d.service_id = $1 AND d.status = 'completed' AND d.serving_at IS NOT NULL
+         ORDER BY d.completed_at DESC LIMIT $6) AS recent,
+  (SELECT expected_service_seconds FROM services WHERE id = $1) AS expected
+FROM n
+"""
+
 
 def branch_schedule(
     branch: Mapping[str, Any], service_hours: object = None, service_rules: object = None
@@ -311,13 +333,13 @@ async def _insert_ticket(
     priority_group: PriorityGroup | None,
 ) -> tuple[dict[str, Any], tuple[int, int]]:
     day = business_date(now, schedule.timezone)
-    sequence = await conn.fetchval(
-        "INSERT INTO daily_numbers AS d (service_id, business_date, last_number) VALUES ($1, $2, 1)"
-        " ON CONFLICT (service_id, business_date) DO UPDATE SET last_number = d.last_number + 1"
-        " RETURNING last_number",
-        service["id"],
-        day,
+    priority = priority or priority_group is not None
+    # The day's next number and the new ticket's place in its queue, in one round trip.
+    taken = await conn.fetchrow(
+        _NUMBER_AND_AHEAD, service["id"], priority, now, service["prefix"], day, RECENT_SAMPLES
     )
+    assert taken is not None
+    sequence = taken["last_number"]
     if not quota_allows(sequence, service["daily_quota"]):
         tomorrow = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=schedule.timezone)
         retry_at = next_opening(schedule, tomorrow)
@@ -328,10 +350,9 @@ async def _insert_ticket(
             retry_at=retry_at,
         )
     number = format_number(service["prefix"], sequence)
-    priority = priority or priority_group is not None
-    position, estimate = await position_of(
-        conn, service_id=service["id"], priority=priority, queued_at=now, number=number, day=day
-    )
+    average = average_service_seconds(list(taken["recent"]), taken["expected"])
+    position = taken["ahead"] + 1
+    estimate = estimate_wait_seconds(taken["ahead"], taken["open_counters"], average)
     inserted = await conn.fetchrow(
         "INSERT INTO tickets (id, branch_id, service_id, issued_service_id, number, business_date, priority,"
         " priority_group, channel, status, issued_at, queued_at, estimated_wait_seconds)"

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from services.platform import openapi, validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import counters, directory, problems, schemas, sessions, tickets
+from services.ticketing import counters, directory, pages, problems, schemas, sessions, tickets
 from services.ticketing.auth import User
 from services.ticketing.domain import qr
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
@@ -201,9 +201,14 @@ def counter_action_handler(name: str) -> Handler:
 
     async def handler(request: web.Request) -> web.Response:
         counter_id, user = await _counter_user(request)
-        await validation.no_body(request)
+        reason = None
+        if action is CounterAction.PAUSE:
+            reason = (await validation.json_body(request, schemas.PauseRequest, required=False)).reason
+        else:
+            await validation.no_body(request)
         pool, now = request.app[POOL], request.app[CLOCK]()
-        return _json(schemas.Counter, await counters.counter_action(pool, now, counter_id, action, user))
+        changed = await counters.counter_action(pool, now, counter_id, action, user, reason=reason)
+        return _json(schemas.Counter, changed)
 
     return handler
 
@@ -247,7 +252,7 @@ _ACTION_SUMMARIES = {
     "no-show": "Mark a no-show (after enough recalls and time)",
     "transfer": "Transfer the ticket to another service; it keeps its number and place",
     "open": "Open the counter",
-    "pause": "Pause the counter",
+    "pause": "Pause the counter, with a reason (istirahat, sholat, rapat, gangguan) the supervisor sees",
     "close": "Close the counter",
 }
 
@@ -275,8 +280,12 @@ def _counter_action(name: str) -> Operation:
         _ACTION_SUMMARIES[name],
         ("counters",),
         (_COUNTER,),
+        body=schemas.PauseRequest if name == "pause" else None,
+        body_required=False,
         responses=_COUNTER_OK,
-        problems=(401, 403, 404, 409, 413, 415, 503),
+        problems=(401, 403, 404, 409, *_BODY_PROBLEMS, 503)
+        if name == "pause"
+        else (401, 403, 404, 409, 413, 415, 503),
         secured=True,
     )
 
@@ -424,7 +433,10 @@ ELSEWHERE = [
     _page("/kiosk/{branch_id}", "Kiosk page: choose a service, take a ticket", "text/html", _ANY_BRANCH),
     _page("/counter", "Counter client page for operators", "text/html"),
     _page("/t/{ticket_id}", "Citizen's ticket page: live status, cancel, survey", "text/html", _ANY_TICKET),
-    _page("/static/common.css", "The pages' stylesheet", "text/css"),
+    *(
+        _page(f"/static/{name}", f"A file of the pages: {name}", media)
+        for name, media in pages.static_files().items()
+    ),
 ]
 
 

@@ -240,9 +240,15 @@ async def _transfer(
 
 
 async def counter_action(
-    pool: asyncpg.Pool, now: datetime, counter_id: str, action: CounterAction, user: User
+    pool: asyncpg.Pool,
+    now: datetime,
+    counter_id: str,
+    action: CounterAction,
+    user: User,
+    *,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """Open, pause or close a counter."""
+    """Open, pause (with an optional ``reason``) or close a counter."""
     async with pool.acquire() as conn, conn.transaction():
         counter = await _lock_counter(conn, counter_id)
         after = counter_transition(
@@ -252,9 +258,16 @@ async def counter_action(
         )
         # The priority streak survives a pause or a close: otherwise pausing and
         # reopening would let a counter skip the normal tickets that wait.
-        await conn.execute("UPDATE counters SET status = $2 WHERE id = $1", counter_id, after.value)
+        reason = reason if after is CounterStatus.PAUSED else None
+        await conn.execute(
+            "UPDATE counters SET status = $2, pause_reason = $3 WHERE id = $1",
+            counter_id,
+            after.value,
+            reason,
+        )
+        extra = {"reason": reason} if reason is not None else {}
         await outbox.enqueue(
-            conn, counter_event(_COUNTER_EVENTS[after], counter, after.value, user.username, now)
+            conn, counter_event(_COUNTER_EVENTS[after], counter, after.value, user.username, now, **extra)
         )
         log.info("counter %s is now %s (%s)", counter_id, after.value, user.username)
         return counter_view(counter, after.value)

@@ -22,6 +22,11 @@ _FILES = {
 }
 
 
+def static_files() -> dict[str, str]:
+    """Each file served under ``/static/`` with its media type (the OpenAPI document lists them)."""
+    return {name: media for name, (_, media) in _FILES.items() if "." in name}
+
+
 def add_routes(app: web.Application) -> None:
     """Register ``/kiosk/{branch_id}``, ``/counter``, ``/t/{ticket_id}`` and their static files.
 

@@ -189,3 +189,18 @@ async def test_bad_requests_are_problems(hall: Hall, path: str, user: str | None
     resp = await hall.client.post(url, headers=headers)
     assert resp.status == status, await resp.text()
     assert resp.content_type == "application/problem+json"
+
+
+async def test_a_pause_carries_its_reason(hall: Hall) -> None:
+    await hall.act(1, "open")
+    bad = await hall.act(1, "pause", json={"reason": "tidur"})
+    assert bad.status == 422
+    assert bad.content_type == "application/problem+json"
+    assert (await hall.act(1, "pause", json={"reason": "sholat"})).status == 200
+    auth = {"Authorization": f"Bearer {await hall.token(f'{hall.branch}-op1')}"}
+    state = await (await hall.client.get(f"/api/v1/counters/{hall.counter(1)}/console", headers=auth)).json()
+    assert state["counter"]["status"] == "paused"
+    assert state["counter"]["pause_reason"] == "sholat"
+    await hall.act(1, "open")
+    state = await (await hall.client.get(f"/api/v1/counters/{hall.counter(1)}/console", headers=auth)).json()
+    assert state["counter"]["pause_reason"] is None

@@ -30,6 +30,7 @@ from services.platform.http import edge_middleware, http_latency, secure
 from services.ticketing import api, console_api, db, pages, problems
 from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import CLOCK, POOL, REGISTRY, RELAY, SETTINGS, Clock
+from services.ticketing.live import HUB, LiveHub
 from services.ticketing.migrate import migrate
 from services.ticketing.outbox import OutboxRelay
 from services.ticketing.sessions import ensure_admin
@@ -60,6 +61,7 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     app[CLOCK] = clock
     app[REGISTRY] = registry
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_live)
     if settings.relay_enabled:
         app.cleanup_ctx.append(_relay)
     if settings.housekeeping_enabled:
@@ -87,6 +89,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     await app[POOL].close()
+
+
+async def _live(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    hub = LiveHub(settings.database_url, settings.db_schema)
+    hub.start()
+    app[HUB] = hub
+    yield
+    await hub.stop()
 
 
 async def _relay(app: web.Application) -> AsyncIterator[None]:

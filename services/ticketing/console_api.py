@@ -18,14 +18,24 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.platform import validation
 from services.platform.openapi import Content, Handler, Operation
 from services.ticketing import counters, schemas
-from services.ticketing.api import _COUNTER, _TICKET, _json, _path_id, _ticket_id, _validated, current_user
+from services.ticketing.api import (
+    _BRANCH,
+    _COUNTER,
+    _TICKET,
+    _json,
+    _path_id,
+    _ticket_id,
+    _validated,
+    current_user,
+)
 from services.ticketing.auth import User
 from services.ticketing.domain.lifecycle import NoShowRule, ReturnWindow, TicketAction
 from services.ticketing.domain.numbering import business_date
 from services.ticketing.domain.schedule import parse_zone
-from services.ticketing.errors import NotFound
+from services.ticketing.errors import NotFound, TicketingError
 from services.ticketing.eventdata import rfc3339
 from services.ticketing.keys import CLOCK, POOL, SETTINGS
+from services.ticketing.live import HUB, stream
 from services.ticketing.settings import Settings
 from services.ticketing.tickets import fetch_ticket, ticket_view
 
@@ -52,6 +62,14 @@ SELECT count(*) AS served,
  WHERE counter_id = $1 AND status = 'completed' AND business_date = $2 AND serving_at IS NOT NULL
 """
 QUEUE_LIMIT = 200
+
+
+class NotAcceptable(TicketingError):
+    """The live stream asked for without ``Accept: text/event-stream`` (406)."""
+
+    status = 406
+    title = "Not acceptable"
+    type_slug = "not-acceptable"
 
 
 class _Response(BaseModel):
@@ -195,6 +213,16 @@ async def counter_console(request: web.Request) -> web.Response:
     return _json(CounterConsole, result)
 
 
+async def live(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: a public hint (type, number, counter) each time the branch changes."""
+    branch_id = _path_id(request, "branch_id")
+    if "text/event-stream" not in request.headers.get("Accept", ""):
+        raise NotAcceptable("this is an event stream: send 'Accept: text/event-stream' (EventSource does)")
+    if not await request.app[POOL].fetchval("SELECT 1 FROM branches WHERE id = $1", branch_id):
+        raise NotFound(f"no branch {branch_id!r}")
+    return await stream(request, request.app[HUB], branch_id)
+
+
 def _no_show_allowed_at(rule: NoShowRule, called_at: datetime | None) -> datetime | None:
     return None if called_at is None else called_at + timedelta(seconds=rule.min_seconds)
 
@@ -299,6 +327,16 @@ def operations() -> list[Operation]:
             responses={200: Content(CounterQueue)},
             problems=(401, 403, 404, 503),
             secured=True,
+        ),
+        Operation(
+            "GET",
+            "/api/v1/branches/{branch_id}/live",
+            v(live),
+            "Server-sent events: a hint (type, number, counter_id, service_id) on every change of the branch",
+            ("branches",),
+            (_BRANCH,),
+            responses={200: Content(media_type="text/event-stream", description="an endless event stream")},
+            problems=(404, 406, 503),
         ),
         Operation(
             "GET",

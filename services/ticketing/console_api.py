@@ -61,6 +61,11 @@ SELECT count(*) AS served,
   FROM tickets
  WHERE counter_id = $1 AND status = 'completed' AND business_date = $2 AND serving_at IS NOT NULL
 """
+_IKM_TODAY = """
+SELECT count(DISTINCT v.ticket_id) AS responses, avg(score)::float8 AS mean
+  FROM surveys v JOIN tickets t ON t.id = v.ticket_id, unnest(v.scores) AS score
+ WHERE t.counter_id = $1 AND t.business_date = $2
+"""
 QUEUE_LIMIT = 200
 
 
@@ -128,6 +133,8 @@ class CounterConsole(_Response):
     served_today: int
     average_service_seconds_today: int | None
     business_date: date
+    ikm_responses_today: int = Field(description="survey answers for tickets this counter served today")
+    ikm_today: float | None = Field(description="the IKM (25-100) of those answers")
 
 
 def return_window(settings: Settings) -> ReturnWindow:
@@ -200,7 +207,9 @@ async def counter_console(request: web.Request) -> web.Response:
             rule = NoShowRule(counter["no_show_min_recalls"], counter["no_show_min_seconds"])
             no_show_at = _no_show_allowed_at(rule, row["called_at"])
         stats = await conn.fetchrow(_TODAY, counter_id, today)
+        ikm = await conn.fetchrow(_IKM_TODAY, counter_id, today)
     assert stats is not None
+    assert ikm is not None
     result = {
         "counter": {**counters.counter_view(counter), "pause_reason": counter["pause_reason"]},
         "active": active,
@@ -209,6 +218,10 @@ async def counter_console(request: web.Request) -> web.Response:
         "served_today": stats["served"],
         "average_service_seconds_today": round(stats["average"]) if stats["average"] is not None else None,
         "business_date": today.isoformat(),
+        "ikm_responses_today": ikm["responses"],
+        # PermenPAN-RB 14/2017: the mean of the nine element means x 25; every answer scores all
+        # nine, so that is the mean of every score x 25.
+        "ikm_today": round(ikm["mean"] * 25, 2) if ikm["mean"] is not None else None,
     }
     return _json(CounterConsole, result)
 

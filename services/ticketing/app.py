@@ -96,6 +96,11 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     hub = LiveHub(settings.database_url, settings.db_schema)
     hub.start()
     app[HUB] = hub
+
+    async def end_streams(_app: web.Application) -> None:
+        hub.end_streams()  # endless responses: the server would wait for them on SIGTERM
+
+    app.on_shutdown.append(end_streams)
     yield
     await hub.stop()
 

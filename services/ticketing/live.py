@@ -52,13 +52,17 @@ class LiveHub:
         """Listen in the background (reconnecting after a database outage)."""
         self._task = asyncio.create_task(self._run(), name="ticketing-live")
 
+    def end_streams(self) -> None:
+        """End every open stream (on shutdown, before the server waits for its handlers)."""
+        for queues in self._streams.values():
+            for queue in queues:
+                _drain(queue)
+                queue.put_nowait(None)
+
     async def stop(self) -> None:
         """Stop listening and end every stream."""
         self._stop.set()
-        for queues in self._streams.values():
-            for queue in queues:
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(None)
+        self.end_streams()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -308,7 +308,7 @@ def operations() -> list[Operation]:
             ("auth",),
             body=schemas.LoginRequest,
             responses={200: Content(schemas.Token)},
-            problems=(401, *_BODY_PROBLEMS, 503),
+            problems=(401, 429, *_BODY_PROBLEMS, 503),
         ),
         _get("/api/v1/branches", list_branches, "Every branch", "branches", schemas.BranchList),
         _get(

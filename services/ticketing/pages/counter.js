@@ -146,7 +146,7 @@ function minutes(seconds) {
 }
 
 function render() {
-  if (!state) return;
+  if (!state) { tick(); return; }
   const c = state.counter;
   const a = state.active;
   $("status-loket").textContent = t(`s_${c.status}`) + (c.pause_reason ? ` · ${t(`r_${c.pause_reason}`)}` : "");
@@ -252,7 +252,7 @@ $("form-alih").addEventListener("submit", () => { if ($("pilih-layanan").value) 
 $("form-jeda").addEventListener("submit", () => counterAct("pause", { reason: $("alasan").value }));
 
 function press(name) {
-  if (!allowed()[name]) return;
+  if (!state || !allowed()[name]) return;
   if (name === "transfer") { $("cari-layanan").value = ""; fillServices(""); $("dialog-alih").showModal(); return; }
   if (name === "pause") { $("dialog-jeda").showModal(); return; }
   counterAct(name);

@@ -440,10 +440,18 @@ def _on_counter(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | N
     return None
 
 
+def _on_requeued(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    """A parked ticket returned, or a no-show reactivated: it waits again (no counter holds it)."""
+    _learn_names(screen, f)
+    screen.waiting[_given(f.ticket_id)] = (_given(f.service_id), _given(f.agency_id))
+    return None
+
+
 _TICKET_STATUS = {
     EventType.TICKET_SERVING: "serving",
     EventType.TICKET_COMPLETED: "completed",
     EventType.TICKET_NO_SHOW: "no_show",
+    EventType.TICKET_PARKED: "parked",
 }
 _COUNTER_STATUS = {
     EventType.COUNTER_OPENED: "open",
@@ -462,4 +470,7 @@ _HANDLERS = {
     EventType.COUNTER_OPENED: _on_counter,
     EventType.COUNTER_PAUSED: _on_counter,
     EventType.COUNTER_CLOSED: _on_counter,
+    EventType.TICKET_PARKED: _on_ticket_at_counter,
+    EventType.TICKET_RETURNED: _on_requeued,
+    EventType.TICKET_REACTIVATED: _on_requeued,
 }

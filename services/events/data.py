@@ -38,6 +38,9 @@ class EventType(enum.StrEnum):
     COUNTER_PAUSED = "counter.paused"
     COUNTER_CLOSED = "counter.closed"
     SURVEY_SUBMITTED = "survey.submitted"
+    TICKET_PARKED = "ticket.parked"
+    TICKET_RETURNED = "ticket.returned"
+    TICKET_REACTIVATED = "ticket.reactivated"
 
     @property
     def is_ticket_event(self) -> bool:
@@ -45,11 +48,13 @@ class EventType(enum.StrEnum):
         return self.value.startswith("ticket.")
 
 
-TicketStatus = Literal["waiting", "called", "serving", "completed", "no_show", "cancelled"]
+TicketStatus = Literal["waiting", "called", "serving", "completed", "no_show", "cancelled", "parked"]
 CounterStatus = Literal["open", "paused", "closed"]
 Channel = Literal["kiosk", "online"]
 PriorityGroup = Literal["lansia", "disabilitas", "ibu_hamil"]
 CancelReason = Literal["citizen", "day_closed"]
+PauseReason = Literal["istirahat", "sholat", "rapat", "gangguan"]
+NoShowReason = Literal["recalls", "park_expired"]
 
 
 class EventData(BaseModel):
@@ -134,6 +139,9 @@ class TicketNoShow(AtCounter):
 
     event_type = EventType.TICKET_NO_SHOW
     recall_count: Count
+    reason: NoShowReason = Field(
+        default="recalls", description="`park_expired`: parked and not returned within the window"
+    )
 
 
 class TicketTransferred(TicketData):
@@ -183,6 +191,9 @@ class CounterPaused(CounterData):
     """The counter paused (a break)."""
 
     event_type = EventType.COUNTER_PAUSED
+    reason: PauseReason | None = Field(
+        default=None, description="why: istirahat (break), sholat (prayer), rapat (meeting), gangguan (fault)"
+    )
 
 
 class CounterClosed(CounterData):
@@ -219,6 +230,36 @@ class SurveySubmitted(EventData):
     saran: str | None = Field(default=None, max_length=1000, description="the citizen's free-text suggestion")
 
 
+class TicketParked(AtCounter):
+    """A called citizen stepped out (a photocopy, a missing document): the counter is free again.
+
+    ``counter_id`` is the counter that parked it; the ticket keeps its place
+    (``queued_at``) and may return until ``return_by``.
+    """
+
+    event_type = EventType.TICKET_PARKED
+    parked_at: Moment
+    return_by: Moment
+    operator: Username | None = None
+
+
+class TicketReturned(TicketData):
+    """A parked ticket waits again, at its original place in line (the next call takes it)."""
+
+    event_type = EventType.TICKET_RETURNED
+    returned_at: Moment
+    parked_at: Moment
+    operator: Username | None = None
+
+
+class TicketReactivated(TicketData):
+    """A no-show waits again, at its original place, within the reactivation window."""
+
+    event_type = EventType.TICKET_REACTIVATED
+    reactivated_at: Moment
+    operator: Username | None = None
+
+
 _MODELS: tuple[type[EventData], ...] = (
     TicketIssued,
     TicketCalled,
@@ -232,6 +273,9 @@ _MODELS: tuple[type[EventData], ...] = (
     CounterPaused,
     CounterClosed,
     SurveySubmitted,
+    TicketParked,
+    TicketReturned,
+    TicketReactivated,
 )
 DATA_MODELS: dict[EventType, type[EventData]] = {model.event_type: model for model in _MODELS}
 """The one data model of each event type."""

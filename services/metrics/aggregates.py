@@ -24,7 +24,10 @@ from services.events import (
     TicketData,
     TicketIssued,
     TicketNoShow,
+    TicketParked,
+    TicketReactivated,
     TicketRecalled,
+    TicketReturned,
     TicketServing,
     TicketTransferred,
 )
@@ -243,6 +246,24 @@ def _ticket_event(  # one case per ticket event type, as in the lifecycle table
                 ticket=replace(ticket, status="no_show", waiting_since=None),
                 counter=_free(counter, branch, counter_id, ticket.ticket_id, at),
                 increments=(Increment("qms_tickets_no_show_total", at_counter),),
+            )
+        case TicketParked():
+            # The counter is free while the citizen is away: parked time is neither
+            # service nor busy time; a later start begins a new serving span.
+            return Effect(
+                ticket=replace(ticket, status="parked", serving_at=None),
+                counter=_free(counter, branch, counter_id, ticket.ticket_id, at),
+                increments=(Increment("qms_tickets_parked_total", at_counter),),
+            )
+        case TicketReturned() | TicketReactivated():
+            back = replace(
+                ticket, status=WAITING, counter_id=None, called_at=None, serving_at=None, waiting_since=at
+            )
+            kind = "returned" if isinstance(data, TicketReturned) else "reactivated"
+            return Effect(
+                ticket=back,
+                queue_key=(branch, ticket.agency_id, ticket.service_id),
+                increments=(Increment(f"qms_tickets_{kind}_total", queue),),
             )
         case TicketTransferred():
             left_agency, left_service = data.from_agency_id, data.from_service_id

@@ -53,6 +53,12 @@ COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
         ("branch", "agency", "service", "channel", "reason"),
         "Tickets cancelled, by reason (citizen, day_closed: left waiting when the business day ended).",
     ),
+    "qms_tickets_parked_total": (
+        ("branch", "agency", "service", "counter"),
+        "Called tickets parked (the citizen stepped out).",
+    ),
+    "qms_tickets_returned_total": (("branch", "agency", "service"), "Parked tickets returned to the queue."),
+    "qms_tickets_reactivated_total": (("branch", "agency", "service"), "No-shows reactivated."),
     "qms_events_processed_total": (("type",), "Events applied exactly once to the stored aggregates."),
 }
 HISTOGRAMS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -209,9 +209,14 @@ def counter_action_handler(name: str) -> Handler:
 
     async def handler(request: web.Request) -> web.Response:
         counter_id, user = await _counter_user(request)
-        await validation.no_body(request)
+        reason = None
+        if action is CounterAction.PAUSE:
+            reason = (await validation.json_body(request, schemas.PauseRequest, required=False)).reason
+        else:
+            await validation.no_body(request)
         pool, now = request.app[POOL], request.app[CLOCK]()
-        return _json(schemas.Counter, await counters.counter_action(pool, now, counter_id, action, user))
+        changed = await counters.counter_action(pool, now, counter_id, action, user, reason=reason)
+        return _json(schemas.Counter, changed)
 
     return handler
 
@@ -255,7 +260,7 @@ _ACTION_SUMMARIES = {
     "no-show": "Mark a no-show (after enough recalls and time)",
     "transfer": "Transfer the ticket to another service; it keeps its number and place",
     "open": "Open the counter",
-    "pause": "Pause the counter",
+    "pause": "Pause the counter, with a reason (istirahat, sholat, rapat, gangguan) the supervisor sees",
     "close": "Close the counter",
 }
 
@@ -283,8 +288,12 @@ def _counter_action(name: str) -> Operation:
         _ACTION_SUMMARIES[name],
         ("counters",),
         (_COUNTER,),
+        body=schemas.PauseRequest if name == "pause" else None,
+        body_required=False,
         responses=_COUNTER_OK,
-        problems=(401, 403, 404, 409, 413, 415, 503),
+        problems=(401, 403, 404, 409, *_BODY_PROBLEMS, 503)
+        if name == "pause"
+        else (401, 403, 404, 409, 413, 415, 503),
         secured=True,
     )
 

@@ -27,10 +27,11 @@ from prometheus_client import (
 from services.platform import openapi
 from services.platform.health import Check, add_health_routes
 from services.platform.http import edge_middleware, http_latency, secure
-from services.ticketing import api, db, kiosk_api, limits, pages, problems, sessions
+from services.ticketing import api, console_api, db, kiosk_api, limits, pages, problems, sessions
 from services.ticketing.errors import Unauthorized
 from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import CLOCK, LIMITS, POOL, REGISTRY, RELAY, SETTINGS, Clock
+from services.ticketing.live import HUB, LiveHub
 from services.ticketing.migrate import migrate
 from services.ticketing.outbox import OutboxRelay
 from services.ticketing.settings import Settings
@@ -71,6 +72,7 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     app[CLOCK] = clock
     app[REGISTRY] = registry
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_live)
     if settings.relay_enabled:
         app.cleanup_ctx.append(_relay)
     if settings.housekeeping_enabled:
@@ -78,6 +80,7 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     add_health_routes(app, CHECKS)
     app.router.add_get("/metrics", metrics)
     api.add_routes(app)
+    openapi.register(app, console_api.operations())
     pages.add_routes(app)
     openapi.register(app, kiosk_api.operations())
     return app
@@ -112,6 +115,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await app[POOL].close()
 
 
+async def _live(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    hub = LiveHub(settings.database_url, settings.db_schema)
+    hub.start()
+    app[HUB] = hub
+
+    async def end_streams(_app: web.Application) -> None:
+        hub.end_streams()  # endless responses: the server would wait for them on SIGTERM
+
+    app.on_shutdown.append(end_streams)
+    yield
+    await hub.stop()
+
+
 async def _relay(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     relay = OutboxRelay(
@@ -134,6 +151,7 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         interval=app[SETTINGS].housekeeping_interval_seconds,
         registry=app[REGISTRY],
+        window=console_api.return_window(app[SETTINGS]),
     )
     housekeeper.start()
     yield

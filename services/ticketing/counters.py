@@ -17,16 +17,19 @@ import asyncpg
 
 from services.events import EventType
 from services.ticketing import outbox
-from services.ticketing.auth import User
+from services.ticketing.auth import Role, User
 from services.ticketing.domain.calling import class_order, next_streak
 from services.ticketing.domain.lifecycle import (
     CounterAction,
     CounterStatus,
     NoShowRule,
+    ReturnWindow,
     TicketAction,
     TicketStatus,
     check_can_call,
     check_no_show,
+    check_reactivate,
+    check_return,
     counter_transition,
     ticket_transition,
 )
@@ -237,9 +240,15 @@ async def _transfer(
 
 
 async def counter_action(
-    pool: asyncpg.Pool, now: datetime, counter_id: str, action: CounterAction, user: User
+    pool: asyncpg.Pool,
+    now: datetime,
+    counter_id: str,
+    action: CounterAction,
+    user: User,
+    *,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """Open, pause or close a counter."""
+    """Open, pause (with an optional ``reason``) or close a counter."""
     async with pool.acquire() as conn, conn.transaction():
         counter = await _lock_counter(conn, counter_id)
         after = counter_transition(
@@ -249,12 +258,119 @@ async def counter_action(
         )
         # The priority streak survives a pause or a close: otherwise pausing and
         # reopening would let a counter skip the normal tickets that wait.
-        await conn.execute("UPDATE counters SET status = $2 WHERE id = $1", counter_id, after.value)
+        reason = reason if after is CounterStatus.PAUSED else None
+        await conn.execute(
+            "UPDATE counters SET status = $2, pause_reason = $3 WHERE id = $1",
+            counter_id,
+            after.value,
+            reason,
+        )
+        extra = {"reason": reason} if reason is not None else {}
         await outbox.enqueue(
-            conn, counter_event(_COUNTER_EVENTS[after], counter, after.value, user.username, now)
+            conn, counter_event(_COUNTER_EVENTS[after], counter, after.value, user.username, now, **extra)
         )
         log.info("counter %s is now %s (%s)", counter_id, after.value, user.username)
         return counter_view(counter, after.value)
+
+
+async def park(
+    pool: asyncpg.Pool, now: datetime, counter_id: str, user: User, window: ReturnWindow
+) -> dict[str, Any]:
+    """Park the counter's active ticket: the citizen steps out, the counter is free for the next."""
+    async with pool.acquire() as conn, conn.transaction():
+        counter = await _lock_counter(conn, counter_id)
+        if counter["active_ticket_id"] is None:
+            raise IllegalTransition(f"counter {counter_id!r} has no active ticket to park")
+        ticket_id = counter["active_ticket_id"]
+        row = await fetch_ticket(conn, ticket_id, lock=True)
+        after = ticket_transition(TicketStatus(row["status"]), TicketAction.PARK)
+        # counter_id stays: the parking counter is named on the event and the screen.
+        await conn.execute(
+            "UPDATE tickets SET status = $2, parked_at = $3 WHERE id = $1", ticket_id, after.value, now
+        )
+        await conn.execute("UPDATE counters SET active_ticket_id = NULL WHERE id = $1", counter_id)
+        row = await fetch_ticket(conn, ticket_id)
+        parked = ticket_event(
+            EventType.TICKET_PARKED,
+            row,
+            now,
+            parked_at=now,
+            return_by=window.return_by(now),
+            operator=user.username,
+        )
+        await outbox.enqueue(conn, parked)
+        log.info("counter %s parked %s (%s) by %s", counter_id, row["number"], ticket_id, user.username)
+        return await ticket_view(conn, row)
+
+
+async def requeue(
+    pool: asyncpg.Pool,
+    now: datetime,
+    ticket_id: uuid.UUID,
+    action: TicketAction,
+    user: User,
+    window: ReturnWindow,
+) -> dict[str, Any]:
+    """Return a parked ticket or reactivate a no-show: it waits again at its original place.
+
+    ``queued_at`` is left as it was, so the ticket is ahead of everyone who came
+    after it; the next call-next of a counter of its service takes it.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        row = await fetch_ticket(conn, ticket_id, lock=True)
+        await _require_service_staff(conn, user, row)
+        status = TicketStatus(row["status"])
+        ticket_transition(status, action)
+        if row["business_date"] != business_date(now, parse_zone(row["timezone"])):
+            raise IllegalTransition(f"ticket {row['number']} belongs to business day {row['business_date']}")
+        if action is TicketAction.RETURN:
+            check_return(window, parked_at=row["parked_at"], now=now)
+            counted = "returns = returns + 1"
+        elif action is TicketAction.REACTIVATE:
+            check_reactivate(window, no_show_at=row["finished_at"], now=now)
+            counted = "reactivations = reactivations + 1"
+        else:
+            raise IllegalTransition(f"{action.value} does not put a ticket back in line")
+        await conn.execute(
+            "UPDATE tickets SET status = 'waiting', counter_id = NULL, recall_count = 0, called_at = NULL,"  # noqa: S608
+            f" serving_at = NULL, parked_at = NULL, finished_at = NULL, {counted} WHERE id = $1",
+            ticket_id,
+        )
+        back = await fetch_ticket(conn, ticket_id)
+        if action is TicketAction.RETURN:
+            event = ticket_event(
+                EventType.TICKET_RETURNED,
+                back,
+                now,
+                with_counter=False,
+                returned_at=now,
+                parked_at=row["parked_at"],
+                operator=user.username,
+            )
+        else:
+            event = ticket_event(
+                EventType.TICKET_REACTIVATED, back, now, with_counter=False, reactivated_at=now,
+                operator=user.username,
+            )  # fmt: skip
+        await outbox.enqueue(conn, event)
+        log.info("ticket %s (%s): %s by %s", back["number"], ticket_id, action.value, user.username)
+        return await ticket_view(conn, back)
+
+
+async def _require_service_staff(conn: asyncpg.Connection, user: User, row: asyncpg.Record) -> None:
+    """The operator of the parking counter, of any counter of the ticket's service, or branch staff."""
+    if user.is_admin:
+        return
+    if user.role in (Role.BRANCH_ADMIN, Role.SUPERVISOR) and user.branch_id == row["branch_id"]:
+        return
+    allowed = await conn.fetchval(
+        "SELECT count(*) FROM counters WHERE id = ANY ($1::text[]) AND (id = $2 OR $3 = ANY (service_ids))",
+        list(user.counter_ids),
+        row["counter_id"],
+        row["service_id"],
+    )
+    if not allowed:
+        raise Forbidden(f"user {user.username!r} has no counter serving ticket {row['number']}")
 
 
 def counter_view(counter: asyncpg.Record | dict[str, Any], status: str | None = None) -> dict[str, Any]:

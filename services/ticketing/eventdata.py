@@ -70,9 +70,14 @@ def ticket_event(
 
 
 def counter_event(
-    event_type: EventType, counter: Mapping[str, Any], status: str, operator: str | None, now: datetime
+    event_type: EventType,
+    counter: Mapping[str, Any],
+    status: str,
+    operator: str | None,
+    now: datetime,
+    **extra: Any,
 ) -> CloudEvent:
-    """``counter.opened`` / ``counter.paused`` / ``counter.closed`` for a counter row (with ``timezone``)."""
+    """``counter.opened`` / ``.paused`` (``extra``: its ``reason``) / ``.closed`` for a counter row."""
     model = DATA_MODELS[event_type]
     assert issubclass(model, CounterData), event_type
     data = model(
@@ -85,6 +90,7 @@ def counter_event(
         service_ids=tuple(counter["service_ids"]),
         status=status,  # type: ignore[arg-type]  # the model checks it
         operator=operator,
+        **extra,
     )
     return new_event(data, source=SOURCE, subject=counter["id"], time=now)
 

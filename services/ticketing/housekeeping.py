@@ -8,6 +8,8 @@ Every ``TICKETING_HOUSEKEEPING_INTERVAL`` seconds, one pass:
   each in the same transaction as its ``ticket.cancelled`` event in the
   outbox; at most ``batch_size`` tickets per transaction, so a branch with
   thousands of left-overs never holds one long transaction;
+* turns parked tickets whose return window is over into no-shows
+  (``ticket.no_show`` with the reason ``park_expired``), in batches as well;
 * deletes idempotency keys older than :data:`IDEMPOTENCY_RETENTION` (they
   protect against kiosk retries within minutes), in batches as well.
 
@@ -30,8 +32,12 @@ from datetime import datetime, timedelta
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter
 
+from services.events import EventType
+from services.ticketing import outbox
 from services.ticketing.domain.dayclose import CancelReason, LeftOver, left_over
+from services.ticketing.domain.lifecycle import ReturnWindow, TicketAction, TicketStatus, ticket_transition
 from services.ticketing.domain.schedule import parse_zone
+from services.ticketing.eventdata import ticket_event
 from services.ticketing.keys import Clock
 from services.ticketing.tickets import TICKET_SELECT, cancel_locked
 
@@ -46,6 +52,11 @@ IDEMPOTENCY_RETENTION = timedelta(days=2)
 _LEFT_OVER = (
     TICKET_SELECT + " WHERE t.branch_id = $1 AND t.status = 'waiting' AND t.business_date < $2"
     " ORDER BY t.business_date, t.queued_at, t.number LIMIT $3 FOR UPDATE OF t SKIP LOCKED"
+)
+# ReturnWindow.return_by in SQL: parked_at + the window < now. 'parked' is a literal for the partial index.
+_PARK_EXPIRED = (
+    TICKET_SELECT + " WHERE t.status = 'parked' AND t.parked_at < $1"
+    " ORDER BY t.parked_at LIMIT $2 FOR UPDATE OF t SKIP LOCKED"
 )
 _PURGE_KEYS = """
 WITH gone AS (
@@ -62,6 +73,7 @@ class PassResult:
 
     day_closed: int
     keys_purged: int
+    parks_expired: int = 0
 
 
 async def close_days(pool: asyncpg.Pool, now: datetime, *, batch_size: int = BATCH_SIZE) -> int:
@@ -99,6 +111,38 @@ async def _close_branch(
             return closed
 
 
+async def expire_parked(
+    pool: asyncpg.Pool, now: datetime, window: ReturnWindow, *, batch_size: int = BATCH_SIZE
+) -> int:
+    """Mark every parked ticket whose return window is over as a no-show; return how many."""
+    expired = 0
+    cutoff = now - timedelta(minutes=window.park_minutes)
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_PARK_EXPIRED, cutoff, batch_size)
+            for row in rows:
+                after = ticket_transition(TicketStatus(row["status"]), TicketAction.EXPIRE)
+                await conn.execute(
+                    "UPDATE tickets SET status = $2, finished_at = $3 WHERE id = $1",
+                    row["id"],
+                    after.value,
+                    now,
+                )
+                gone = {**row, "status": after.value}
+                event = ticket_event(
+                    EventType.TICKET_NO_SHOW,
+                    gone,
+                    now,
+                    recall_count=row["recall_count"],
+                    reason="park_expired",
+                )
+                await outbox.enqueue(conn, event)
+                log.info("parked ticket %s (%s) not returned in time: no-show", row["number"], row["id"])
+        expired += len(rows)
+        if len(rows) < batch_size:
+            return expired
+
+
 async def purge_idempotency_keys(pool: asyncpg.Pool, now: datetime, *, batch_size: int = 1000) -> int:
     """Delete idempotency keys created before ``now - IDEMPOTENCY_RETENTION``; return how many."""
     purged = 0
@@ -120,8 +164,10 @@ class Housekeeper:
         interval: float,
         batch_size: int = BATCH_SIZE,
         registry: CollectorRegistry | None = None,
+        window: ReturnWindow | None = None,
     ) -> None:
         self._pool = pool
+        self._window = window or ReturnWindow()
         self._clock = clock
         self._interval = interval
         self._batch_size = batch_size
@@ -136,14 +182,15 @@ class Housekeeper:
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> PassResult:
-        """One pass: close past business days, then purge old idempotency keys."""
+        """One pass: close past business days, expire parked tickets, purge old idempotency keys."""
         now = self._clock()
         closed = await close_days(self._pool, now, batch_size=self._batch_size)
         self._closed.inc(closed)
+        expired = await expire_parked(self._pool, now, self._window, batch_size=self._batch_size)
         purged = await purge_idempotency_keys(self._pool, now)
         if purged:
             log.info("housekeeping: %d idempotency key(s) purged", purged)
-        return PassResult(closed, purged)
+        return PassResult(closed, purged, expired)
 
     def start(self) -> None:
         """Start the passes in the background; the first runs at once."""

@@ -72,6 +72,12 @@ class TransferRequest(_Request):
     service_id: Text
 
 
+class PauseRequest(_Request):
+    """Why the counter pauses (optional): the supervisor and the hall see it on ``counter.paused``."""
+
+    reason: Literal["istirahat", "sholat", "rapat", "gangguan"] | None = None
+
+
 class IdempotencyKey(_Request):
     """The ``Idempotency-Key`` header of issuing: 1-200 visible ASCII characters."""
 

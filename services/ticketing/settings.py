@@ -64,6 +64,8 @@ class Settings(KafkaSettings):
     housekeeping_enabled: bool = Field(True, alias="TICKETING_HOUSEKEEPING")
     housekeeping_interval_seconds: int = Field(60, alias="TICKETING_HOUSEKEEPING_INTERVAL", ge=1, le=3600)
     db_pool_size: int = Field(10, alias="TICKETING_DB_POOL_SIZE", ge=2, le=200)
+    park_window_minutes: int = Field(15, alias="TICKETING_PARK_WINDOW_MINUTES", ge=1, le=24 * 60)
+    reactivate_window_minutes: int = Field(10, alias="TICKETING_REACTIVATE_WINDOW_MINUTES", ge=0, le=24 * 60)
     public_url: HttpUrl | None = Field(None, alias="TICKETING_PUBLIC_URL")
     # Abuse limits at the edge (services/ticketing/limits.py); docs/operations.md explains each.
     rate_limits: Annotated[CommaList, AfterValidator(_limits)] = Field((), alias="TICKETING_RATE_LIMITS")

@@ -8,6 +8,14 @@ Ticket::
        │                               serving ──transfer──► waiting (another service)
        └──cancel──► cancelled
 
+    called / serving ──park──► parked ──return──► waiting   (keeps queued_at: its old place)
+                               parked ──expire──► no_show   (the park window passed)
+    no_show ──reactivate──► waiting   (within the reactivation window; keeps queued_at)
+
+A parked ticket is not waiting, so call-next never picks it; once returned or
+reactivated it waits again and call-next takes it under the same row lock as
+any other ticket, so it is never called by two counters.
+
 Counter::
 
     closed ──open──► open ──pause──► paused ──open──► open
@@ -34,15 +42,16 @@ class TicketStatus(enum.StrEnum):
     COMPLETED = "completed"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    PARKED = "parked"
 
     @property
     def is_final(self) -> bool:
-        """Completed, no-show and cancelled tickets never move again."""
+        """Completed, no-show and cancelled tickets stay (only a fresh no-show may be reactivated)."""
         return self in _FINAL
 
     @property
     def is_active(self) -> bool:
-        """Called or serving: the ticket occupies a counter."""
+        """Called or serving: the ticket occupies a counter (a parked one does not)."""
         return self in (TicketStatus.CALLED, TicketStatus.SERVING)
 
 
@@ -59,6 +68,10 @@ class TicketAction(enum.StrEnum):
     NO_SHOW = "no-show"
     TRANSFER = "transfer"
     CANCEL = "cancel"
+    PARK = "park"
+    RETURN = "return"
+    EXPIRE = "expire"
+    REACTIVATE = "reactivate"
 
 
 _TICKET_MOVES: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
@@ -69,7 +82,49 @@ _TICKET_MOVES: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
     (TicketStatus.CALLED, TicketAction.NO_SHOW): TicketStatus.NO_SHOW,
     (TicketStatus.SERVING, TicketAction.COMPLETE): TicketStatus.COMPLETED,
     (TicketStatus.SERVING, TicketAction.TRANSFER): TicketStatus.WAITING,
+    (TicketStatus.CALLED, TicketAction.PARK): TicketStatus.PARKED,
+    (TicketStatus.SERVING, TicketAction.PARK): TicketStatus.PARKED,
+    (TicketStatus.PARKED, TicketAction.RETURN): TicketStatus.WAITING,
+    (TicketStatus.PARKED, TicketAction.EXPIRE): TicketStatus.NO_SHOW,
+    (TicketStatus.NO_SHOW, TicketAction.REACTIVATE): TicketStatus.WAITING,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnWindow:
+    """How long a parked ticket may come back, and a no-show be reactivated (minutes)."""
+
+    park_minutes: int = 15
+    reactivate_minutes: int = 10
+
+    def return_by(self, parked_at: datetime) -> datetime:
+        """The last moment a ticket parked at ``parked_at`` may return."""
+        return parked_at + timedelta(minutes=self.park_minutes)
+
+    def reactivate_by(self, no_show_at: datetime) -> datetime:
+        """The last moment a no-show marked at ``no_show_at`` may be reactivated."""
+        return no_show_at + timedelta(minutes=self.reactivate_minutes)
+
+
+def check_return(window: ReturnWindow, *, parked_at: datetime, now: datetime) -> None:
+    """Raise IllegalTransition when the park window is over (housekeeping turns it into a no-show)."""
+    if now > window.return_by(parked_at):
+        raise IllegalTransition(
+            f"the ticket was parked more than {window.park_minutes} min ago; it can no longer return"
+        )
+
+
+def check_reactivate(window: ReturnWindow, *, no_show_at: datetime, now: datetime) -> None:
+    """Raise IllegalTransition when a no-show is too old to be reactivated."""
+    if now > window.reactivate_by(no_show_at):
+        raise IllegalTransition(
+            f"a no-show can be reactivated within {window.reactivate_minutes} min; this one is older"
+        )
+
+
+def park_expired(window: ReturnWindow, *, parked_at: datetime, now: datetime) -> bool:
+    """True when housekeeping should turn a parked ticket into a no-show."""
+    return now > window.return_by(parked_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -442,7 +442,7 @@ async def test_pages_are_served(hall: Hall) -> None:
     await problem(await hall.client.get(f"/api/v1/tickets/{uuid.uuid4()}/qr.svg"), 404)
     for path, marker in [
         (f"/kiosk/{hall.branch}", "Ambil Nomor Antrian"),
-        ("/counter", "Aplikasi Loket"),
+        ("/counter", "Konsol Loket"),
         (f"/t/{ticket['id']}", "Survei Kepuasan Masyarakat"),
         ("/static/common.css", "--hijau"),
     ]:

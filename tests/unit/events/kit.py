@@ -57,6 +57,9 @@ _STATUS = {
     EventType.TICKET_NO_SHOW: "no_show",
     EventType.TICKET_TRANSFERRED: "waiting",
     EventType.TICKET_CANCELLED: "cancelled",
+    EventType.TICKET_PARKED: "parked",
+    EventType.TICKET_RETURNED: "waiting",
+    EventType.TICKET_REACTIVATED: "waiting",
 }
 
 
@@ -70,5 +73,8 @@ def ticket_defaults(kind: EventType, when: datetime) -> dict[str, Any]:
         EventType.TICKET_COMPLETED: {"completed_at": when},
         EventType.TICKET_NO_SHOW: {"recall_count": 2},
         EventType.TICKET_TRANSFERRED: {"from_service_id": "kk", "from_agency_id": "disdukcapil"},
+        EventType.TICKET_PARKED: {"parked_at": when, "return_by": when},
+        EventType.TICKET_RETURNED: {"returned_at": when, "parked_at": when},
+        EventType.TICKET_REACTIVATED: {"reactivated_at": when},
     }
     return {"status": _STATUS[kind], **own.get(kind, {})}

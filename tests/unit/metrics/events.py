@@ -39,6 +39,7 @@ def ticket_event(
         EventType.TICKET_SERVING,
         EventType.TICKET_COMPLETED,
         EventType.TICKET_NO_SHOW,
+        EventType.TICKET_PARKED,
     )
     counter = counter or ("loket-1" if at_counter else None)
     fields: dict[str, Any] = {

@@ -6,6 +6,10 @@
   const branchId = decodeURIComponent(location.pathname.split("/").pop());
   const $ = (id) => document.getElementById(id);
   const IDLE_MS = Number(params.get("idle") || 60) * 1000;
+  // A registered kiosk's device token (?device=… once, kept on the device): its tickets are not
+  // throttled per address, as a hall's kiosks serve everyone from one address.
+  if (params.get("device")) localStorage.setItem("kiosk-device-token", params.get("device"));
+  const DEVICE = localStorage.getItem("kiosk-device-token");
   const TEKS = {
     id: {
       judul: "Ambil Nomor Antrian", besar: "Huruf besar", bahasa: "English", cari: "Cari layanan",
@@ -174,7 +178,9 @@
       for (let attempt = 0; attempt < 3 && !resp; attempt++) {
         try {
           resp = await fetch(`/api/v1/branches/${encodeURIComponent(branchId)}/tickets`, {
-            method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": key }, body: JSON.stringify(body),
+            method: "POST",
+            headers: { "Content-Type": "application/json", "Idempotency-Key": key, ...(DEVICE ? { "X-Kiosk-Token": DEVICE } : {}) },
+            body: JSON.stringify(body),
           });
         } catch (e) { await new Promise((r) => setTimeout(r, 800)); }
       }

@@ -81,8 +81,11 @@ def test_start_up_follows_health() -> None:
 
 def test_the_topics_are_created_as_the_local_stack_creates_them() -> None:
     script = " ".join(SVC["kafka-topics"]["command"])
-    for topic, partitions in TOPICS:
+    for topic, partitions, max_bytes in TOPICS:
         assert re.search(rf"--topic {re.escape(topic)} --partitions {partitions}\b", script), topic
+        assert re.search(
+            rf"--topic {re.escape(topic)} .*?--config max.message.bytes={max_bytes}\b", script
+        ), topic
 
 
 def test_the_services_get_the_makefile_variables_and_only_documented_ones() -> None:

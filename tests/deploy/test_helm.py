@@ -186,11 +186,12 @@ def test_the_topics_match_the_event_contract_and_the_local_stack() -> None:
 
     topics = {t["spec"]["topicName"]: t["spec"] for t in of_kind("default", "KafkaTopic")}
     assert set(topics) == {EVENTS_TOPIC, DLQ_TOPIC}
-    assert topics[EVENTS_TOPIC]["partitions"] == dict(TOPICS)[EVENTS_TOPIC]
-    for spec in topics.values():
+    local = {name: (partitions, max_bytes) for name, partitions, max_bytes in TOPICS}
+    assert topics[EVENTS_TOPIC]["partitions"] == local[EVENTS_TOPIC][0]
+    for name, spec in topics.items():
         assert spec["replicas"] == 3
         assert spec["config"]["min.insync.replicas"] == 2
-        assert spec["config"]["max.message.bytes"] >= 1048576  # aiokafka's default request ceiling
+        assert spec["config"]["max.message.bytes"] == local[name][1]  # the limits the relay and DLQ keep to
     # docs/operations.md: metrics keeps its "already applied" marks longer than Kafka keeps events.
     (metrics,) = [d for d in of_kind("default", "Deployment") if d["metadata"]["name"].endswith("-metrics")]
     days = _settings("metrics", _env(_container(metrics))).processed_retention_days

@@ -153,8 +153,6 @@ app.kubernetes.io/component: {{ .service }}
   value: {{ $v.metrics.port | quote }}
 - name: METRICS_CONSUMER_GROUP
   value: {{ $v.metrics.consumerGroup | quote }}
-- name: METRICS_TICKETING_URL
-  value: {{ $ticketingUrl | quote }}
 - name: METRICS_DEFAULT_TIMEZONE
   value: {{ $v.metrics.defaultTimezone | quote }}
 - name: METRICS_PROCESSED_RETENTION_DAYS

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from services.platform import openapi, validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import counters, directory, problems, schemas, sessions, tickets
+from services.ticketing import counters, directory, limits, problems, schemas, sessions, tickets
 from services.ticketing.auth import User
 from services.ticketing.domain import qr
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
@@ -85,7 +85,12 @@ async def login(request: web.Request) -> web.Response:
     body = await validation.json_body(request, schemas.LoginRequest)
     now = request.app[CLOCK]()
     token, expires, user = await sessions.login(
-        request.app[POOL], now, body.username, body.password, request.app[SETTINGS].token_ttl_seconds
+        request.app[POOL],
+        now,
+        body.username,
+        body.password,
+        request.app[SETTINGS].token_ttl_seconds,
+        client=limits.client_address(request, ()),
     )
     result = {
         "token": token,
@@ -94,6 +99,7 @@ async def login(request: web.Request) -> web.Response:
         "username": user.username,
         "role": user.role,
         "counter_ids": list(user.counter_ids),
+        "branch_id": user.branch_id,
     }
     return _json(schemas.Token, result)
 
@@ -152,7 +158,9 @@ async def submit_survey(request: web.Request) -> web.Response:
 async def _counter_user(request: web.Request) -> tuple[str, User]:
     user = await current_user(request)
     counter_id = _path_id(request, "counter_id")
-    user.require_counter(counter_id)
+    if user.is_admin or counter_id in user.counter_ids:
+        return counter_id, user
+    user.require_counter(counter_id, await counters.counter_branch(request.app[POOL], counter_id))
     return counter_id, user
 
 
@@ -215,7 +223,9 @@ async def list_branches(request: web.Request) -> web.Response:
 
 async def get_branch(request: web.Request) -> web.Response:
     """A branch with its schedule, agencies, services and counters."""
-    branch = await directory.get_branch(request.app[POOL], _path_id(request, "branch_id"))
+    branch = await directory.get_branch(
+        request.app[POOL], _path_id(request, "branch_id"), request.app[CLOCK]()
+    )
     return _json(schemas.Branch, branch)
 
 

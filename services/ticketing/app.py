@@ -24,9 +24,10 @@ from prometheus_client import (
     generate_latest,
 )
 
+from services.platform import openapi
 from services.platform.health import Check, add_health_routes
 from services.platform.http import edge_middleware, http_latency, secure
-from services.ticketing import api, db, pages, problems
+from services.ticketing import accounts_api, admin_api, api, db, pages, problems, supervisor_api
 from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import CLOCK, POOL, REGISTRY, RELAY, SETTINGS, Clock
 from services.ticketing.migrate import migrate
@@ -66,6 +67,7 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     add_health_routes(app, CHECKS)
     app.router.add_get("/metrics", metrics)
     api.add_routes(app)
+    openapi.register(app, [*accounts_api.operations(), *admin_api.operations(), *supervisor_api.operations()])
     pages.add_routes(app)
     return app
 

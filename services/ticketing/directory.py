@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -23,24 +24,40 @@ async def list_branches(pool: asyncpg.Pool) -> dict[str, Any]:
     return {"items": [_branch_summary(r) for r in rows]}
 
 
-async def get_branch(pool: asyncpg.Pool, branch_id: str) -> dict[str, Any]:
+def _service(row: asyncpg.Record, today: date) -> dict[str, Any]:
+    """A service of the branch detail, with today's issuing switch."""
+    stopped = row["issuing_stopped_on"] == today
+    service = {k: v for k, v in row.items() if k not in ("issuing_stopped_on", "issuing_stop_reason")}
+    return {
+        **service,
+        "hours": load_json(row["hours"]),
+        "issuing_open": not stopped,
+        "issuing_stop_reason": row["issuing_stop_reason"] if stopped else None,
+    }
+
+
+async def get_branch(pool: asyncpg.Pool, branch_id: str, now: datetime | None = None) -> dict[str, Any]:
     """A branch with its agencies, services and counters: what a kiosk or a screen needs."""
     async with pool.acquire() as conn:
         branch = await conn.fetchrow("SELECT * FROM branches WHERE id = $1", branch_id)
         if branch is None:
             raise NotFound(f"no branch {branch_id!r}")
         agencies = await conn.fetch(
-            "SELECT id, name FROM agencies WHERE branch_id = $1 ORDER BY position, id", branch_id
+            "SELECT id, name FROM agencies WHERE branch_id = $1 AND deleted_at IS NULL ORDER BY position, id",
+            branch_id,
         )
         services = await conn.fetch(
             "SELECT id, agency_id, name, prefix, daily_quota, expected_service_seconds, target_wait_seconds,"
-            " hours FROM services WHERE branch_id = $1 ORDER BY position, id",
+            " hours, issuing_stopped_on, issuing_stop_reason FROM services"
+            " WHERE branch_id = $1 AND deleted_at IS NULL ORDER BY position, id",
             branch_id,
         )
         counters = await conn.fetch(
-            "SELECT * FROM counters WHERE branch_id = $1 ORDER BY position, id", branch_id
+            "SELECT * FROM counters WHERE branch_id = $1 AND deleted_at IS NULL ORDER BY position, id",
+            branch_id,
         )
     schedule = load_json(branch["schedule"])
+    today = business_date(now or datetime.now(UTC), parse_zone(branch["timezone"]))
     return {
         **_branch_summary(branch),
         "hours": schedule.get("hours", {}),
@@ -48,7 +65,7 @@ async def get_branch(pool: asyncpg.Pool, branch_id: str) -> dict[str, Any]:
         "holidays": schedule.get("holidays", []),
         "issuing_cutoff_minutes": schedule.get("issuing_cutoff_minutes", 0),
         "agencies": [dict(a) for a in agencies],
-        "services": [{**s, "hours": load_json(s["hours"])} for s in services],
+        "services": [_service(s, today) for s in services],
         "counters": [counter_view(c) for c in counters],
     }
 
@@ -66,7 +83,7 @@ async def branch_queue(pool: asyncpg.Pool, now: Any, branch_id: str) -> dict[str
             " count(t.id) FILTER (WHERE t.status = 'waiting' AND t.priority) AS waiting_priority,"
             " min(t.queued_at) FILTER (WHERE t.status = 'waiting') AS oldest"
             " FROM services s LEFT JOIN tickets t ON t.service_id = s.id AND t.business_date = $2"
-            " WHERE s.branch_id = $1 GROUP BY s.id ORDER BY s.position, s.id",
+            " WHERE s.branch_id = $1 AND s.deleted_at IS NULL GROUP BY s.id ORDER BY s.position, s.id",
             branch_id,
             day,
         )

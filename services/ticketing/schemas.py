@@ -88,8 +88,9 @@ class Token(_Response):
     token_type: Literal["Bearer"]
     expires_at: datetime
     username: str
-    role: Literal["admin", "operator"]
+    role: Literal["admin", "branch_admin", "supervisor", "operator"]
     counter_ids: list[str]
+    branch_id: str | None = Field(description="the branch of a non-admin user (null for the admin)")
 
 
 class Ticket(_Response):
@@ -114,7 +115,7 @@ class Ticket(_Response):
     counter_id: str | None
     counter_name: str | None
     recall_count: int
-    cancel_reason: Literal["citizen", "day_closed"] | None = Field(
+    cancel_reason: Literal["citizen", "day_closed", "staff"] | None = Field(
         description="why a cancelled ticket was cancelled (null unless cancelled)"
     )
     position: int = Field(description="1 = next in line; 0 when not waiting")
@@ -174,6 +175,8 @@ class Service(_Response):
     expected_service_seconds: int
     target_wait_seconds: int | None
     hours: dict[str, str | None] | None
+    issuing_open: bool = Field(description="false when a supervisor stopped issuing for today")
+    issuing_stop_reason: str | None = Field(description="the supervisor's reason, shown on the kiosk")
 
 
 class Branch(BranchSummary):

@@ -59,7 +59,7 @@ async def test_the_login_response_schema_has_what_login_returns(hall: Hall) -> N
     doc = await openapi(hall)
     ref = doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["200"]["content"]["application/json"]
     token = doc["components"]["schemas"][ref["schema"]["$ref"].rsplit("/", 1)[1]]
-    expected = {"token", "token_type", "expires_at", "username", "role", "counter_ids"}
+    expected = {"token", "token_type", "expires_at", "username", "role", "counter_ids", "branch_id"}
     assert set(token["properties"]) == set(token["required"]) == expected
     auth = await admin_auth(hall.client)  # the client checks the real answer against this schema
     assert auth["Authorization"].startswith("Bearer ")

@@ -9,9 +9,12 @@ import asyncpg
 
 from services.ticketing.counters import counter_view
 from services.ticketing.db import load_json
+from services.ticketing.domain.estimate import average_service_seconds
+from services.ticketing.domain.forecast import CounterLoad, closing_time, forecast, suggest_counter
 from services.ticketing.domain.numbering import business_date
 from services.ticketing.domain.schedule import parse_zone
 from services.ticketing.errors import NotFound
+from services.ticketing.tickets import RECENT_SAMPLES, branch_schedule
 
 
 def _branch_summary(row: asyncpg.Record) -> dict[str, Any]:
@@ -87,8 +90,10 @@ async def branch_queue(pool: asyncpg.Pool, now: Any, branch_id: str) -> dict[str
             branch_id,
             day,
         )
+    forecasts = await _forecasts(pool, now, branch_id, {r["id"]: r["waiting"] for r in rows})
     items = [
         {
+            "forecast": forecasts[r["id"]],
             "service_id": r["id"],
             "agency_id": r["agency_id"],
             "service_name": r["name"],
@@ -105,3 +110,48 @@ async def branch_queue(pool: asyncpg.Pool, now: Any, branch_id: str) -> dict[str
         "waiting": sum(i["waiting"] for i in items),
         "services": items,
     }
+
+
+async def _forecasts(pool: asyncpg.Pool, now: Any, branch_id: str, waiting: dict[str, int]) -> dict[str, Any]:
+    """The closing-time forecast of each service, with a counter to suggest when it falls short."""
+    async with pool.acquire() as conn:
+        branch = await conn.fetchrow("SELECT schedule FROM branches WHERE id = $1", branch_id)
+        services = await conn.fetch(
+            "SELECT s.id, s.hours, s.schedule, s.expected_service_seconds, ARRAY("
+            "SELECT extract(epoch FROM d.completed_at - d.serving_at)::float8 FROM tickets d"
+            " WHERE d.service_id = s.id AND d.status = 'completed' AND d.serving_at IS NOT NULL"
+            " ORDER BY d.completed_at DESC LIMIT $2) AS recent"
+            " FROM services s WHERE s.branch_id = $1 AND s.deleted_at IS NULL",
+            branch_id,
+            RECENT_SAMPLES,
+        )
+        counters = await conn.fetch(
+            "SELECT id, name, status, active_ticket_id, service_ids FROM counters"
+            " WHERE branch_id = $1 AND deleted_at IS NULL ORDER BY position, id",
+            branch_id,
+        )
+    loads = [
+        CounterLoad(
+            c["id"], c["name"], c["status"], c["active_ticket_id"] is not None, tuple(c["service_ids"])
+        )
+        for c in counters
+    ]
+    out: dict[str, Any] = {}
+    for s in services:
+        schedule = branch_schedule(branch, s["hours"], s["schedule"])
+        closes = closing_time(schedule, now)
+        left = (closes - now).total_seconds() if closes is not None else None
+        servers = sum(1 for c in loads if c.status == "open" and s["id"] in c.service_ids)
+        average = average_service_seconds(list(s["recent"]), s["expected_service_seconds"])
+        f = forecast(waiting.get(s["id"], 0), servers, average, left)
+        helper = None if f.all_served else suggest_counter(s["id"], loads, waiting)
+        out[s["id"]] = {
+            "finish_seconds": f.finish_seconds,
+            "seconds_to_close": f.seconds_to_close,
+            "all_served": f.all_served,
+            "new_ticket_served": f.new_ticket_served,
+            "unserved": f.unserved,
+            "suggested_counter_id": helper.counter_id if helper else None,
+            "suggested_counter_name": helper.name if helper else None,
+        }
+    return out

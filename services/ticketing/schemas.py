@@ -191,6 +191,20 @@ class Branch(BranchSummary):
     counters: list[Counter]
 
 
+class ServiceForecast(_Response):
+    """Will the tickets already issued be served before closing (measured service times, open counters)?"""
+
+    finish_seconds: int | None = Field(
+        description="until the waiting tickets are all served (null: none open)"
+    )
+    seconds_to_close: int | None = Field(description="until the service closes today (null: closed today)")
+    all_served: bool
+    new_ticket_served: bool = Field(description="a ticket taken now would probably be served today")
+    unserved: int = Field(description="waiting tickets that will probably not be served")
+    suggested_counter_id: str | None = Field(description="a counter that also serves it and could help")
+    suggested_counter_name: str | None
+
+
 class QueuedService(_Response):
     """The waiting count of one service today."""
 
@@ -201,6 +215,7 @@ class QueuedService(_Response):
     waiting: int
     waiting_priority: int
     oldest_waiting_seconds: int
+    forecast: ServiceForecast
 
 
 class Queue(_Response):

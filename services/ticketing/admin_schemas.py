@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.ticketing.schemas import ID_PATTERN, Text, Ticket
+from services.ticketing.schemas import ID_PATTERN, Queue, Text, Ticket
 
 __all__ = ["Ticket"]  # the supervisor's ticket actions answer with it
 
@@ -266,6 +266,30 @@ class AnnouncementOut(_Response):
     text: str
     mode: Literal["marquee", "speak_once"]
     until: datetime | None
+
+
+class MonitoredCounter(_Response):
+    """A counter on the supervisor's monitor."""
+
+    counter_id: str
+    name: str
+    zone: str
+    status: str
+    service_ids: list[str]
+    operator: str | None
+    ticket_number: str | None
+    ticket_status: str | None
+    serving_seconds: int | None = Field(description="since the current ticket was called or started")
+    idle_seconds: int | None = Field(description="an open counter without a ticket: since its last one")
+
+
+class Monitor(_Response):
+    """The hall floor now: counters, and the queue per service with its closing-time forecast."""
+
+    branch_id: str
+    at: datetime
+    counters: list[MonitoredCounter]
+    queue: Queue
 
 
 class AuditItem(_Response):

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.events import EventType, HallAnnouncement, new_event
-from services.ticketing import audit, outbox
+from services.ticketing import audit, directory, outbox
 from services.ticketing.auth import Role, User
 from services.ticketing.domain.dayclose import CancelReason
 from services.ticketing.domain.lifecycle import TicketAction, TicketStatus, ticket_transition
@@ -113,3 +113,39 @@ async def announce(
         out = {"branch_id": branch_id, "text": text, "mode": mode, "until": until}
         await audit.record(conn, now, actor.username, "hall.announcement", branch_id, branch_id, after=out)
     return {**out, "until": until.isoformat() if until else None}
+
+
+async def monitor(pool: asyncpg.Pool, now: datetime, actor: User, branch_id: str) -> dict[str, Any]:
+    """The hall floor now: every counter (status, operator, ticket, serving and idle time) and the queue."""
+    actor.require_role(branch_id, *SUPERVISING)
+    queue = await directory.branch_queue(pool, now, branch_id)
+    rows = await pool.fetch(
+        "SELECT c.id, c.name, c.zone, c.status, c.service_ids, t.number, t.status AS ticket_status,"
+        " t.operator, t.called_at, t.serving_at,"
+        " (SELECT max(d.finished_at) FROM tickets d WHERE d.counter_id = c.id) AS last_finished"
+        " FROM counters c LEFT JOIN tickets t ON t.id = c.active_ticket_id"
+        " WHERE c.branch_id = $1 AND c.deleted_at IS NULL ORDER BY c.position, c.id",
+        branch_id,
+    )
+
+    def since(moment: datetime | None) -> int | None:
+        return None if moment is None else max(0, int((now - moment).total_seconds()))
+
+    counters = [
+        {
+            "counter_id": r["id"],
+            "name": r["name"],
+            "zone": r["zone"],
+            "status": r["status"],
+            "service_ids": list(r["service_ids"]),
+            "operator": r["operator"],
+            "ticket_number": r["number"],
+            "ticket_status": r["ticket_status"],
+            "serving_seconds": since(r["serving_at"] or r["called_at"]),
+            "idle_seconds": since(r["last_finished"])
+            if r["number"] is None and r["status"] == "open"
+            else None,
+        }
+        for r in rows
+    ]
+    return {"branch_id": branch_id, "at": now.isoformat(), "counters": counters, "queue": queue}

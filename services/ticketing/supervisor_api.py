@@ -77,6 +77,14 @@ async def announce(request: web.Request) -> web.Response:
     return _json(s.AnnouncementOut, out, status=201)
 
 
+async def monitor(request: web.Request) -> web.Response:
+    """The hall floor now, for the supervisor's monitor (poll it, or follow the display websocket)."""
+    actor = await current_user(request)
+    branch_id = _path_id(request, "branch_id")
+    out = await supervision.monitor(request.app[POOL], request.app[CLOCK](), actor, branch_id)
+    return _json(s.Monitor, out)
+
+
 def _audit_query(request: web.Request) -> tuple[str | None, datetime | None, int]:
     branch_id = validation.validate_param("branch_id", request.query.get("branch_id"), s.BranchQuery).value
     raw_before = request.query.get("before")
@@ -130,6 +138,9 @@ def operations() -> list[Operation]:
                   "Running text or a spoken announcement on the hall screens", ("supervision",), (_BRANCH,),
                   body=s.Announcement, responses={201: Content(s.AnnouncementOut, description="Sent")},
                   problems=problems, secured=True),
+        Operation("GET", "/api/v1/branches/{branch_id}/monitor", v(monitor),
+                  "The hall floor now (supervisor)", ("supervision",), (_BRANCH,),
+                  responses={200: Content(s.Monitor)}, problems=(401, 403, 404, 503), secured=True),
         Operation("GET", "/api/v1/audit", v(audit_log), "The audit trail, newest first", ("audit",),
                   _AUDIT_PARAMS, responses={200: Content(s.AuditList)}, problems=(401, 403, 422, 503),
                   secured=True),

@@ -283,6 +283,15 @@ class MonitoredCounter(_Response):
     idle_seconds: int | None = Field(description="an open counter without a ticket: since its last one")
 
 
+class WaitingTicket(_Response):
+    """A waiting ticket the supervisor may move or cancel."""
+
+    ticket_id: str = Field(json_schema_extra={"format": "uuid"})
+    number: str
+    service_id: str
+    waited_seconds: int
+
+
 class Monitor(_Response):
     """The hall floor now: counters, and the queue per service with its closing-time forecast."""
 
@@ -290,6 +299,7 @@ class Monitor(_Response):
     at: datetime
     counters: list[MonitoredCounter]
     queue: Queue
+    waiting: list[WaitingTicket] = Field(description="today's waiting tickets in calling order (at most 200)")
 
 
 class AuditItem(_Response):

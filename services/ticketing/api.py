@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from services.platform import openapi, validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import counters, directory, limits, problems, schemas, sessions, tickets
+from services.ticketing import counters, directory, limits, pages, problems, schemas, sessions, tickets
 from services.ticketing.auth import User
 from services.ticketing.domain import qr
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
@@ -434,7 +434,13 @@ ELSEWHERE = [
     _page("/kiosk/{branch_id}", "Kiosk page: choose a service, take a ticket", "text/html", _ANY_BRANCH),
     _page("/counter", "Counter client page for operators", "text/html"),
     _page("/t/{ticket_id}", "Citizen's ticket page: live status, cancel, survey", "text/html", _ANY_TICKET),
-    _page("/static/common.css", "The pages' stylesheet", "text/css"),
+    *(
+        _page(f"/static/{name}", f"A static file of the pages ({name})", media_type)
+        for name, (_, media_type) in pages.FILES.items()
+        if "." in name
+    ),
+    _page("/admin", "Admin console: branches, agencies, services, counters, users", "text/html"),
+    _page("/supervisor/{branch_id}", "Supervisor's hall monitor", "text/html", _ANY_BRANCH),
 ]
 
 

@@ -12,13 +12,19 @@ from pathlib import Path
 from aiohttp import web
 
 PAGES = Path(__file__).with_name("pages")
-_FILES = {
+FILES = {
     "kiosk": ("kiosk.html", "text/html"),
     "counter": ("counter.html", "text/html"),
     "ticket": ("ticket.html", "text/html"),
+    "admin": ("admin.html", "text/html"),
+    "supervisor": ("supervisor.html", "text/html"),
     "common.css": ("common.css", "text/css"),
+    "staff.css": ("staff.css", "text/css"),
     **{f"{page}.css": (f"{page}.css", "text/css") for page in ("kiosk", "counter", "ticket")},
-    **{f"{page}.js": (f"{page}.js", "text/javascript") for page in ("kiosk", "counter", "ticket")},
+    **{
+        f"{page}.js": (f"{page}.js", "text/javascript")
+        for page in ("kiosk", "counter", "ticket", "staff", "admin", "supervisor")
+    },
 }
 
 
@@ -30,7 +36,7 @@ def add_routes(app: web.Application) -> None:
     """
 
     def serve(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-        filename, content_type = _FILES[name]
+        filename, content_type = FILES[name]
         body = (PAGES / filename).read_bytes()
 
         async def handler(request: web.Request) -> web.Response:
@@ -43,6 +49,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/kiosk/{branch_id}", serve("kiosk"))
     app.router.add_get("/counter", serve("counter"))
     app.router.add_get("/t/{ticket_id}", serve("ticket"))
-    for name in _FILES:
+    app.router.add_get("/admin", serve("admin"))
+    app.router.add_get("/supervisor/{branch_id}", serve("supervisor"))
+    for name in FILES:
         if "." in name:
             app.router.add_get(f"/static/{name}", serve(name))

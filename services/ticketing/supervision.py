@@ -6,7 +6,7 @@ Each runs in one transaction with its event on the outbox and its audit entry.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -148,4 +148,22 @@ async def monitor(pool: asyncpg.Pool, now: datetime, actor: User, branch_id: str
         }
         for r in rows
     ]
-    return {"branch_id": branch_id, "at": now.isoformat(), "counters": counters, "queue": queue}
+    tickets = await pool.fetch(
+        "SELECT id, number, service_id, queued_at FROM tickets"
+        " WHERE branch_id = $1 AND status = 'waiting' AND business_date = $2"
+        " ORDER BY priority DESC, queued_at, number LIMIT 200",
+        branch_id,
+        date.fromisoformat(queue["business_date"]),
+    )
+    waiting = [
+        {"ticket_id": str(t["id"]), "number": t["number"], "service_id": t["service_id"],
+         "waited_seconds": since(t["queued_at"]) or 0}
+        for t in tickets
+    ]  # fmt: skip
+    return {
+        "branch_id": branch_id,
+        "at": now.isoformat(),
+        "counters": counters,
+        "queue": queue,
+        "waiting": waiting,
+    }

@@ -110,6 +110,7 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         interval=app[SETTINGS].housekeeping_interval_seconds,
         registry=app[REGISTRY],
+        audit_retention_days=app[SETTINGS].audit_retention_days,
     )
     housekeeper.start()
     yield

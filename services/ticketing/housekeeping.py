@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter
 
+from services.ticketing import audit
 from services.ticketing.domain.dayclose import CancelReason, LeftOver, left_over
 from services.ticketing.domain.schedule import parse_zone
 from services.ticketing.keys import Clock
@@ -120,7 +121,9 @@ class Housekeeper:
         interval: float,
         batch_size: int = BATCH_SIZE,
         registry: CollectorRegistry | None = None,
+        audit_retention_days: int = 365,
     ) -> None:
+        self._audit_retention = timedelta(days=audit_retention_days)
         self._pool = pool
         self._clock = clock
         self._interval = interval
@@ -143,6 +146,9 @@ class Housekeeper:
         purged = await purge_idempotency_keys(self._pool, now)
         if purged:
             log.info("housekeeping: %d idempotency key(s) purged", purged)
+        expired = await audit.purge(self._pool, now - self._audit_retention)
+        if expired:
+            log.info("housekeeping: %d audit entr(ies) past retention purged", expired)
         return PassResult(closed, purged)
 
     def start(self) -> None:

@@ -33,4 +33,5 @@ class Settings(ServiceSettings):
     housekeeping_enabled: bool = Field(True, alias="TICKETING_HOUSEKEEPING")
     housekeeping_interval_seconds: int = Field(60, alias="TICKETING_HOUSEKEEPING_INTERVAL", ge=1, le=3600)
     db_pool_size: int = Field(10, alias="TICKETING_DB_POOL_SIZE", ge=2, le=200)
+    audit_retention_days: int = Field(365, alias="TICKETING_AUDIT_RETENTION_DAYS", ge=1, le=36500)
     public_url: HttpUrl | None = Field(None, alias="TICKETING_PUBLIC_URL")

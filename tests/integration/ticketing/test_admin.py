@@ -153,8 +153,8 @@ async def test_export_round_trips_through_the_hall_loader(
     b = hall.branch
     patched = await hall.client.patch(
         f"/api/v1/services/{b}-kk",
-        json={"hours": {"mon": "08:00-12:00"}, "breaks": [{"name": "Jumatan", "days": ["fri"], "time": "11:30-13:00"}],
-              "issuing_cutoff_minutes": 15},
+        json={"hours": {"mon": "08:00-12:00"}, "issuing_cutoff_minutes": 15,
+              "breaks": [{"name": "Jumatan", "days": ["fri"], "time": "11:30-13:00"}]},
         headers=admin,
     )  # fmt: skip
     assert patched.status == 200, await patched.text()
@@ -249,3 +249,26 @@ async def test_supervisor_moves_cancels_closes_and_announces_in_own_branch_only(
     assert audit["items"][1]["actor"] == f"{hall.branch}-sup"
     events = await outbox_types(hall, database_url)
     assert any(e["type"] == "hall.announcement" for e in events)
+
+
+async def test_housekeeping_purges_audit_entries_past_their_retention(hall: Hall) -> None:
+    from datetime import timedelta
+
+    from services.ticketing.housekeeping import Housekeeper
+    from services.ticketing.keys import POOL
+
+    admin = await admin_auth(hall.client)
+    await make_user(hall, admin, f"{hall.branch}-old", "operator")
+    url = f"/api/v1/audit?branch_id={hall.branch}"
+    assert (await (await hall.client.get(url, headers=admin)).json())["items"]
+    pool = hall.client.app[POOL]
+    keeper = Housekeeper(
+        pool, lambda: hall.clock.now + timedelta(days=9), interval=60, audit_retention_days=10
+    )
+    await keeper.run_once()
+    assert (await (await hall.client.get(url, headers=admin)).json())["items"]  # 9 days old: kept
+    keeper = Housekeeper(
+        pool, lambda: hall.clock.now + timedelta(days=11), interval=60, audit_retention_days=10
+    )
+    await keeper.run_once()
+    assert (await (await hall.client.get(url, headers=admin)).json())["items"] == []

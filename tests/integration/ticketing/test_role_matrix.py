@@ -141,7 +141,8 @@ BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/tickets/{ticket_id}/survey"): lambda w, b: {"scores": [4] * 9},
     ("POST", "/api/v1/counters/{counter_id}/transfer"): lambda w, b: {"service_id": f"{b}-pkb"},
     ("POST", "/api/v1/users"): lambda w, b: {
-        "username": f"u{uuid.uuid4().hex[:10]}", "password": STAFF_PASSWORD, "role": "operator", "branch_id": b,
+        "username": f"u{uuid.uuid4().hex[:10]}", "password": STAFF_PASSWORD, "role": "operator",
+        "branch_id": b,
     },
     ("PATCH", "/api/v1/users/{username}"): lambda w, b: {"counter_ids": []},
     ("POST", "/api/v1/branches/{branch_id}/agencies"): lambda w, b: {
@@ -152,7 +153,8 @@ BODIES: dict[tuple[str, str], Body] = {
         "prefix": "".join(__import__("random").choice("DEFGHJKLMNPQRSTUVWXYZ") for _ in range(3)), "quota": 9,
     },
     ("POST", "/api/v1/branches/{branch_id}/counters"): lambda w, b: {
-        "id": f"{b}-c{uuid.uuid4().hex[:8]}", "name": "Loket X", "zone": "lantai-1", "service_ids": [f"{b}-pkb"],
+        "id": f"{b}-c{uuid.uuid4().hex[:8]}", "name": "Loket X", "zone": "lantai-1",
+        "service_ids": [f"{b}-pkb"],
     },
     ("PATCH", "/api/v1/services/{service_id}"): lambda w, b: {"name": "KTP-el"},
     ("PATCH", "/api/v1/counters/{counter_id}"): lambda w, b: {"name": "Loket 1"},

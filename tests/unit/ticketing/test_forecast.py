@@ -16,20 +16,25 @@ def test_a_queue_that_fits_before_closing_is_all_served() -> None:
 
 def test_a_queue_longer_than_the_day_counts_the_unserved() -> None:
     f = forecast(waiting=30, open_counters=2, average_seconds=600, seconds_to_close=3600)
-    assert not f.all_served and not f.new_ticket_served
+    assert not f.all_served
+    assert not f.new_ticket_served
     assert f.unserved == 30 - 12  # six tickets an hour per counter
 
 
 def test_the_last_ticket_that_still_fits() -> None:
     f = forecast(waiting=3, open_counters=1, average_seconds=900, seconds_to_close=3600)
-    assert f.all_served and f.new_ticket_served  # the fourth ends exactly at closing
+    assert f.all_served
+    assert f.new_ticket_served
     g = forecast(waiting=4, open_counters=1, average_seconds=900, seconds_to_close=3600)
-    assert g.all_served and not g.new_ticket_served
+    assert g.all_served
+    assert not g.new_ticket_served
 
 
 def test_no_open_counter_serves_nobody() -> None:
     f = forecast(waiting=2, open_counters=0, average_seconds=300, seconds_to_close=3600)
-    assert f.finish_seconds is None and not f.all_served and f.unserved == 2
+    assert f.finish_seconds is None
+    assert not f.all_served
+    assert f.unserved == 2
     assert forecast(0, 0, 300, 3600).all_served
 
 

@@ -15,8 +15,11 @@ async function muat() {
   const resp = await fetch(`/api/v1/branches/${encodeURIComponent(branchId)}`);
   if (!resp.ok) { $("pesan").textContent = "Cabang tidak ditemukan."; return; }
   const branch = await resp.json();
+  const queue = await fetch(`/api/v1/branches/${encodeURIComponent(branchId)}/queue`).then((r) => (r.ok ? r.json() : null));
+  const forecasts = Object.fromEntries((queue ? queue.services : []).map((q) => [q.service_id, q.forecast]));
   $("judul").textContent = `${branch.name}: Ambil Nomor Antrian`;
   const root = $("pilih");
+  const boxes = [];
   for (const agency of branch.agencies) {
     const box = document.createElement("section");
     box.className = "kartu instansi";
@@ -27,14 +30,21 @@ async function muat() {
       b.className = "layanan";
       b.textContent = svc.name;
       const small = document.createElement("small");
-      small.textContent = `Kode ${svc.prefix}`;
+      const f = forecasts[svc.id];
+      // The kiosk says why before the citizen takes a ticket: stopped by the supervisor, or not today.
+      small.textContent = !svc.issuing_open ? `Dihentikan: ${svc.issuing_stop_reason}`
+        : f && !f.new_ticket_served ? `Kode ${svc.prefix} · kemungkinan tidak terlayani hari ini` : `Kode ${svc.prefix}`;
+      b.disabled = !svc.issuing_open;
       b.appendChild(small);
       b.addEventListener("click", () => ambil(svc.id, b));
       box.querySelector(".grid").appendChild(b);
     }
-    root.appendChild(box);
+    boxes.push(box);
   }
+  root.replaceChildren(...boxes);
 }
+// A service added, renamed or stopped shows within seconds.
+setInterval(() => { if (!document.querySelector("#pilih button:disabled:focus")) muat().catch(() => {}); }, 5000);
 
 async function ambil(serviceId, button) {
   button.disabled = true;

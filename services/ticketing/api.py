@@ -309,7 +309,7 @@ def operations() -> list[Operation]:
             ("auth",),
             body=schemas.LoginRequest,
             responses={200: Content(schemas.Token)},
-            problems=(401, *_BODY_PROBLEMS, 503),
+            problems=(401, *_BODY_PROBLEMS, 429, 503),
         ),
         _get("/api/v1/branches", list_branches, "Every branch", "branches", schemas.BranchList),
         _get(

@@ -10,6 +10,8 @@ hall screen. Screenshots go to docs/img/admin.png and docs/img/supervisor.png.
 
 from __future__ import annotations
 
+import subprocess
+import tarfile
 from pathlib import Path
 
 import aiohttp
@@ -23,6 +25,8 @@ from tests.integration.test_end_to_end import HALL
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(240)]
 
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+AXE_VERSION = "4.14.1"
+AXE_CACHE = Path.home() / ".cache" / "antrian" / f"axe-core-{AXE_VERSION}"
 SUPERVISOR_PASSWORD = "supervisor-pass-1"
 
 
@@ -32,6 +36,34 @@ async def fill(page: Page, form: str, values: dict[str, str]) -> None:
     await page.click(f"#{form} button")
     await page.wait_for_function("() => document.getElementById('ok').textContent !== ''", timeout=15000)
     await page.evaluate("() => { document.getElementById('ok').textContent = ''; }")
+
+
+def axe_script() -> str:
+    """axe.min.js of the pinned axe-core, fetched once with ``npm pack`` into a cache."""
+    script = AXE_CACHE / "package" / "axe.min.js"
+    if not script.exists():
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "pack", f"axe-core@{AXE_VERSION}"],
+            cwd=AXE_CACHE,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        with tarfile.open(AXE_CACHE / f"axe-core-{AXE_VERSION}.tgz") as tgz:
+            tgz.extract("package/axe.min.js", AXE_CACHE, filter="data")
+    return script.read_text(encoding="utf-8")
+
+
+async def accessibility_problems(page: Page) -> list[str]:
+    """The serious and critical axe-core violations of the page as it stands."""
+    await page.add_script_tag(content=axe_script())
+    result = await page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} x{len(v['nodes'])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 async def log_in(page: Page, username: str, password: str) -> None:
@@ -80,6 +112,7 @@ async def test_admin_and_supervisor_consoles_change_the_hall_live(
             "() => document.getElementById('counters').textContent.includes('Loket 9')", timeout=5000
         )
         await page.screenshot(path=str(IMG / "admin.png"), full_page=True)
+        assert await accessibility_problems(page) == []
         audit = await (await http.get(stack.url("ticketing", f"/api/v1/audit?branch_id={branch}"),
                                       headers=auth)).json()  # fmt: skip
         actions = {i["action"] for i in audit["items"]}
@@ -112,3 +145,4 @@ async def test_admin_and_supervisor_consoles_change_the_hall_live(
             "() => document.getElementById('audit').textContent.includes('hall.announcement')", timeout=15000
         )
         await sup.screenshot(path=str(IMG / "supervisor.png"), full_page=True)
+        assert await accessibility_problems(sup) == []

@@ -100,6 +100,11 @@ class Directory:
             self._want(branch_id)
         return self._info.get(branch_id)
 
+    def refresh(self, branch_id: str) -> None:
+        """Fetch the branch again now (its configuration changed: ``hall.configured``)."""
+        self._asked.pop(branch_id, None)
+        self._want(branch_id)
+
     def described(self, branch_id: str) -> bool:
         """Whether ticketing answered for the branch (described it, or said it does not exist)."""
         return branch_id in self._info or branch_id in self._missing

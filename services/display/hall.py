@@ -18,7 +18,7 @@ from services.display.audio import AudioStore
 from services.display.directory import Directory, Presence
 from services.display.errors import AudioError, SequenceGapError
 from services.display.screen import BranchScreen, Change
-from services.events import CloudEvent
+from services.events import CloudEvent, EventType
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,11 @@ class Hall:
         tz = self.directory.timezone(event.branchid)
         change = screen.apply(branch, event, today=self.clock().astimezone(tz).date(), tz=tz)
         self._remember(seen, event.id)
+        if event.type is EventType.HALL_CONFIGURED:
+            self.directory.refresh(event.branchid)
+        said = change.message.get("hall_announcement") if change is not None else None
+        if said is not None and said["mode"] == "speak_once":
+            said["audio_url"] = self._audio_url(said["text"])
         if change is not None and change.call is not None:
             url = self._audio_url(change.call.announcement)
             if url is not None:

@@ -27,7 +27,15 @@ from typing import Any
 
 from services.display.announce import MAX_ANNOUNCEMENT, announcement
 from services.display.errors import ScreenError, SequenceGapError
-from services.events import CloudEvent, CounterData, EventType, TicketCalled, TicketData, TicketRecalled
+from services.events import (
+    CloudEvent,
+    CounterData,
+    EventType,
+    HallAnnouncement,
+    TicketCalled,
+    TicketData,
+    TicketRecalled,
+)
 
 RECENT_CALLS = 10
 """How many calls the screen keeps, newest first."""
@@ -198,6 +206,11 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
         "waiting": waiting_counts(screen),
         "counters_open": counters_open(screen),
     }
+    if isinstance(event.data, HallAnnouncement):
+        data = event.data
+        message["hall_announcement"] = {
+            "text": data.text, "mode": data.mode, "until": data.until.isoformat() if data.until else None,
+        }  # fmt: skip
     if call is not None:
         message["announcement"] = call.announcement
         message["recall"] = call.recall
@@ -447,6 +460,11 @@ def _on_requeued(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | 
     return None
 
 
+def _on_hall_changed(screen: BranchScreen, event: CloudEvent, f: _Fields) -> Call | None:
+    # Nothing of the fold changes: the message tells screens (a new counter, a running text).
+    return None
+
+
 _TICKET_STATUS = {
     EventType.TICKET_SERVING: "serving",
     EventType.TICKET_COMPLETED: "completed",
@@ -473,4 +491,6 @@ _HANDLERS = {
     EventType.TICKET_PARKED: _on_ticket_at_counter,
     EventType.TICKET_RETURNED: _on_requeued,
     EventType.TICKET_REACTIVATED: _on_requeued,
+    EventType.HALL_CONFIGURED: _on_hall_changed,
+    EventType.HALL_ANNOUNCEMENT: _on_hall_changed,
 }

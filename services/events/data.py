@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.events.types import Count, Id, Moment, Name, Number, Scores, Timezone, Username, Zone
 
@@ -41,6 +41,8 @@ class EventType(enum.StrEnum):
     TICKET_PARKED = "ticket.parked"
     TICKET_RETURNED = "ticket.returned"
     TICKET_REACTIVATED = "ticket.reactivated"
+    HALL_CONFIGURED = "hall.configured"
+    HALL_ANNOUNCEMENT = "hall.announcement"
 
     @property
     def is_ticket_event(self) -> bool:
@@ -52,7 +54,7 @@ TicketStatus = Literal["waiting", "called", "serving", "completed", "no_show", "
 CounterStatus = Literal["open", "paused", "closed"]
 Channel = Literal["kiosk", "online"]
 PriorityGroup = Literal["lansia", "disabilitas", "ibu_hamil"]
-CancelReason = Literal["citizen", "day_closed"]
+CancelReason = Literal["citizen", "day_closed", "staff"]
 PauseReason = Literal["istirahat", "sholat", "rapat", "gangguan"]
 NoShowReason = Literal["recalls", "park_expired"]
 
@@ -260,6 +262,30 @@ class TicketReactivated(TicketData):
     operator: Username | None = None
 
 
+class HallConfigured(EventData):
+    """The hall's master data changed (an agency, service or counter, or a service's issuing switch):
+    kiosks, screens and metrics re-read the branch."""
+
+    event_type = EventType.HALL_CONFIGURED
+    kind: Literal["agency", "service", "counter", "issuing"]
+    action: Literal["created", "updated", "deleted"]
+    id: Id = Field(description="the agency, service or counter that changed")
+    fields: tuple[Annotated[str, StringConstraints(max_length=64)], ...] = Field(
+        default=(), max_length=64, description="the names of the fields that changed"
+    )
+    actor: Username | None = None
+
+
+class HallAnnouncement(EventData):
+    """A running text for the hall screens: a marquee line until ``until``, or spoken once."""
+
+    event_type = EventType.HALL_ANNOUNCEMENT
+    text: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]*$")]
+    mode: Literal["marquee", "speak_once"]
+    until: Moment | None = None
+    actor: Username | None = None
+
+
 _MODELS: tuple[type[EventData], ...] = (
     TicketIssued,
     TicketCalled,
@@ -276,6 +302,8 @@ _MODELS: tuple[type[EventData], ...] = (
     TicketParked,
     TicketReturned,
     TicketReactivated,
+    HallConfigured,
+    HallAnnouncement,
 )
 DATA_MODELS: dict[EventType, type[EventData]] = {model.event_type: model for model in _MODELS}
 """The one data model of each event type."""

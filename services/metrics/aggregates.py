@@ -17,6 +17,8 @@ from services.events import (
     CounterData,
     CounterPaused,
     EventType,
+    HallAnnouncement,
+    HallConfigured,
     SurveySubmitted,
     TicketCalled,
     TicketCancelled,
@@ -163,6 +165,10 @@ def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | No
         return replace(_survey(event, data), increments=(processed,))
     if isinstance(data, CounterData):
         return Effect(counter=_counter_event(event, data, counter), increments=(processed,))
+    if isinstance(
+        data, HallConfigured | HallAnnouncement
+    ):  # the hall changed: nothing to count but the event
+        return Effect(increments=(processed,))
     if not isinstance(data, TicketData):
         raise InvalidEventData(f"no rule for {event.type.value}")  # pragma: no cover
     effect = _ticket_event(event, data, ticket or _new_ticket(event, data), counter)

@@ -100,6 +100,7 @@ async def login(request: web.Request) -> web.Response:
         "username": user.username,
         "role": user.role,
         "counter_ids": list(user.counter_ids),
+        "branch_id": user.branch_id,
     }
     return _json(schemas.Token, result)
 
@@ -160,7 +161,9 @@ async def submit_survey(request: web.Request) -> web.Response:
 async def _counter_user(request: web.Request) -> tuple[str, User]:
     user = await current_user(request)
     counter_id = _path_id(request, "counter_id")
-    user.require_counter(counter_id)
+    if user.is_admin or counter_id in user.counter_ids:
+        return counter_id, user
+    user.require_counter(counter_id, await counters.counter_branch(request.app[POOL], counter_id))
     return counter_id, user
 
 
@@ -228,7 +231,9 @@ async def list_branches(request: web.Request) -> web.Response:
 
 async def get_branch(request: web.Request) -> web.Response:
     """A branch with its schedule, agencies, services and counters."""
-    branch = await directory.get_branch(request.app[POOL], _path_id(request, "branch_id"))
+    branch = await directory.get_branch(
+        request.app[POOL], _path_id(request, "branch_id"), request.app[CLOCK]()
+    )
     return _json(schemas.Branch, branch)
 
 
@@ -451,6 +456,8 @@ ELSEWHERE = [
         responses={200: Content(media_type="*/*", description="the file")},
         problems=(404,),
     ),
+    _page("/admin", "Admin console: branches, agencies, services, counters, users", "text/html"),
+    _page("/supervisor/{branch_id}", "Supervisor's hall monitor", "text/html", _ANY_BRANCH),
 ]
 
 

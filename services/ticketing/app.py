@@ -27,7 +27,19 @@ from prometheus_client import (
 from services.platform import openapi
 from services.platform.health import Check, add_health_routes
 from services.platform.http import edge_middleware, http_latency, secure
-from services.ticketing import api, console_api, db, kiosk_api, limits, pages, problems, sessions
+from services.ticketing import (
+    accounts_api,
+    admin_api,
+    api,
+    console_api,
+    db,
+    kiosk_api,
+    limits,
+    pages,
+    problems,
+    sessions,
+    supervisor_api,
+)
 from services.ticketing.errors import Unauthorized
 from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import CLOCK, LIMITS, POOL, REGISTRY, RELAY, SETTINGS, Clock
@@ -81,6 +93,7 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     app.router.add_get("/metrics", metrics)
     api.add_routes(app)
     openapi.register(app, console_api.operations())
+    openapi.register(app, [*accounts_api.operations(), *admin_api.operations(), *supervisor_api.operations()])
     pages.add_routes(app)
     openapi.register(app, kiosk_api.operations())
     return app
@@ -152,6 +165,7 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
         interval=app[SETTINGS].housekeeping_interval_seconds,
         registry=app[REGISTRY],
         window=console_api.return_window(app[SETTINGS]),
+        audit_retention_days=app[SETTINGS].audit_retention_days,
     )
     housekeeper.start()
     yield

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from services.events import EventType
-from services.ticketing import outbox
+from services.ticketing import audit, outbox
 from services.ticketing.auth import Role, User
 from services.ticketing.domain.calling import class_order, next_streak
 from services.ticketing.domain.lifecycle import (
@@ -124,6 +124,7 @@ async def call_next(
             EventType.TICKET_CALLED, row, now, called_at=now, operator=user.username, forced=forced
         )
         await outbox.enqueue(conn, called)
+        await _audit(conn, now, user, called.type.value, row, counter)
         log.info("counter %s called %s (%s) by %s", counter_id, row["number"], chosen, user.username)
         return await ticket_view(conn, row)
 
@@ -180,6 +181,7 @@ async def ticket_action(
             raise IllegalTransition(f"{action.value} is not a counter action")
         row = await fetch_ticket(conn, ticket_id)
         await outbox.enqueue(conn, ticket_event(event, row, now, **extra))
+        await _audit(conn, now, user, event.value, row, counter)
         log.info("counter %s: %s %s (%s)", counter_id, action.value, row["number"], ticket_id)
         return await ticket_view(conn, row)
 
@@ -235,6 +237,7 @@ async def _transfer(
         zone=counter["zone"],
     )
     await outbox.enqueue(conn, transferred)
+    await _audit(conn, now, user, transferred.type.value, moved, counter)
     log.info("counter %s transferred %s to %s", counter["id"], row["number"], to_service_id)
     return await ticket_view(conn, moved)
 
@@ -269,6 +272,10 @@ async def counter_action(
         await outbox.enqueue(
             conn, counter_event(_COUNTER_EVENTS[after], counter, after.value, user.username, now, **extra)
         )
+        await audit.record(
+            conn, now, user.username, _COUNTER_EVENTS[after].value, counter_id, counter["branch_id"],
+            before={"status": counter["status"]}, after={"status": after.value},
+        )  # fmt: skip
         log.info("counter %s is now %s (%s)", counter_id, after.value, user.username)
         return counter_view(counter, after.value)
 
@@ -371,6 +378,15 @@ async def _require_service_staff(conn: asyncpg.Connection, user: User, row: asyn
     )
     if not allowed:
         raise Forbidden(f"user {user.username!r} has no counter serving ticket {row['number']}")
+
+
+async def _audit(
+    conn: asyncpg.Connection, now: datetime, user: User, action: str, row: Any, counter: Any
+) -> None:
+    """The audit entry of an action on a ticket at a counter (in the action's transaction)."""
+    after = {"number": row["number"], "status": row["status"], "service_id": row["service_id"],
+             "counter_id": counter["id"]}  # fmt: skip
+    await audit.record(conn, now, user.username, action, str(row["id"]), counter["branch_id"], after=after)
 
 
 def counter_view(counter: asyncpg.Record | dict[str, Any], status: str | None = None) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter
 
 from services.events import EventType
-from services.ticketing import outbox
+from services.ticketing import audit, outbox
 from services.ticketing.domain.dayclose import CancelReason, LeftOver, left_over
 from services.ticketing.domain.lifecycle import ReturnWindow, TicketAction, TicketStatus, ticket_transition
 from services.ticketing.domain.schedule import parse_zone
@@ -165,7 +165,9 @@ class Housekeeper:
         batch_size: int = BATCH_SIZE,
         registry: CollectorRegistry | None = None,
         window: ReturnWindow | None = None,
+        audit_retention_days: int = 365,
     ) -> None:
+        self._audit_retention = timedelta(days=audit_retention_days)
         self._pool = pool
         self._window = window or ReturnWindow()
         self._clock = clock
@@ -190,6 +192,9 @@ class Housekeeper:
         purged = await purge_idempotency_keys(self._pool, now)
         if purged:
             log.info("housekeeping: %d idempotency key(s) purged", purged)
+        purged_audit = await audit.purge(self._pool, now - self._audit_retention)
+        if purged_audit:
+            log.info("housekeeping: %d audit entr(ies) past retention purged", purged_audit)
         return PassResult(closed, purged, expired)
 
     def start(self) -> None:

@@ -13,10 +13,12 @@ from pathlib import Path
 from aiohttp import web
 
 PAGES = Path(__file__).with_name("pages")
-_FILES = {
+FILES = {
     "kiosk": ("kiosk.html", "text/html"),
     "counter": ("counter.html", "text/html"),
     "ticket": ("ticket.html", "text/html"),
+    "admin": ("admin.html", "text/html"),
+    "supervisor": ("supervisor.html", "text/html"),
 }
 # The pages' scripts, styles and images: every such file of pages/, read once at start-up.
 STATIC_TYPES = {
@@ -46,7 +48,7 @@ def add_routes(app: web.Application) -> None:
     """
 
     def serve(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-        filename, content_type = _FILES[name]
+        filename, content_type = FILES[name]
         body = (PAGES / filename).read_bytes()
 
         async def handler(request: web.Request) -> web.Response:
@@ -59,6 +61,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/kiosk/{branch_id}", serve("kiosk"))
     app.router.add_get("/counter", serve("counter"))
     app.router.add_get("/t/{ticket_id}", serve("ticket"))
+    app.router.add_get("/admin", serve("admin"))
+    app.router.add_get("/supervisor/{branch_id}", serve("supervisor"))
     files = static_files()
 
     async def static(request: web.Request) -> web.Response:

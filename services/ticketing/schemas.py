@@ -94,8 +94,9 @@ class Token(_Response):
     token_type: Literal["Bearer"]
     expires_at: datetime
     username: str
-    role: Literal["admin", "operator"]
+    role: Literal["admin", "branch_admin", "supervisor", "operator"]
     counter_ids: list[str]
+    branch_id: str | None = Field(description="the branch of a non-admin user (null for the admin)")
 
 
 class Ticket(_Response):
@@ -120,7 +121,7 @@ class Ticket(_Response):
     counter_id: str | None
     counter_name: str | None
     recall_count: int
-    cancel_reason: Literal["citizen", "day_closed"] | None = Field(
+    cancel_reason: Literal["citizen", "day_closed", "staff"] | None = Field(
         description="why a cancelled ticket was cancelled (null unless cancelled)"
     )
     position: int = Field(description="1 = next in line; 0 when not waiting")
@@ -180,6 +181,8 @@ class Service(_Response):
     expected_service_seconds: int
     target_wait_seconds: int | None
     hours: dict[str, str | None] | None
+    issuing_open: bool = Field(description="false when a supervisor stopped issuing for today")
+    issuing_stop_reason: str | None = Field(description="the supervisor's reason, shown on the kiosk")
 
 
 class Branch(BranchSummary):
@@ -194,6 +197,20 @@ class Branch(BranchSummary):
     counters: list[Counter]
 
 
+class ServiceForecast(_Response):
+    """Will the tickets already issued be served before closing (measured service times, open counters)?"""
+
+    finish_seconds: int | None = Field(
+        description="until the waiting tickets are all served (null: none open)"
+    )
+    seconds_to_close: int | None = Field(description="until the service closes today (null: closed today)")
+    all_served: bool
+    new_ticket_served: bool = Field(description="a ticket taken now would probably be served today")
+    unserved: int = Field(description="waiting tickets that will probably not be served")
+    suggested_counter_id: str | None = Field(description="a counter that also serves it and could help")
+    suggested_counter_name: str | None
+
+
 class QueuedService(_Response):
     """The waiting count of one service today."""
 
@@ -204,6 +221,7 @@ class QueuedService(_Response):
     waiting: int
     waiting_priority: int
     oldest_waiting_seconds: int
+    forecast: ServiceForecast
 
 
 class Queue(_Response):

@@ -66,6 +66,7 @@ class Settings(KafkaSettings):
     db_pool_size: int = Field(10, alias="TICKETING_DB_POOL_SIZE", ge=2, le=200)
     park_window_minutes: int = Field(15, alias="TICKETING_PARK_WINDOW_MINUTES", ge=1, le=24 * 60)
     reactivate_window_minutes: int = Field(10, alias="TICKETING_REACTIVATE_WINDOW_MINUTES", ge=0, le=24 * 60)
+    audit_retention_days: int = Field(365, alias="TICKETING_AUDIT_RETENTION_DAYS", ge=1, le=36500)
     public_url: HttpUrl | None = Field(None, alias="TICKETING_PUBLIC_URL")
     # Abuse limits at the edge (services/ticketing/limits.py); docs/operations.md explains each.
     rate_limits: Annotated[CommaList, AfterValidator(_limits)] = Field((), alias="TICKETING_RATE_LIMITS")

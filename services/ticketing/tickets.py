@@ -225,6 +225,7 @@ async def issue_ticket(
         branch, service = await _branch_and_service(conn, branch_id, service_id)
         schedule = branch_schedule(branch, service["hours"], service["schedule"])
         check_issuing(schedule, now)
+        _check_not_stopped(service, business_date(now, schedule.timezone))
         ticket_id = uuid.uuid4()
         async with conn.transaction():
             if idempotency_key is not None:
@@ -294,8 +295,9 @@ async def _branch_and_service(
     row = await conn.fetchrow(
         "SELECT b.id AS b_id, b.schedule AS b_schedule, b.timezone AS b_timezone,"
         " s.id, s.name, s.agency_id, s.prefix, s.daily_quota,"
-        " s.hours, s.schedule, s.target_wait_seconds, a.name AS agency_name"
-        " FROM branches b LEFT JOIN services s ON s.branch_id = b.id AND s.id = $2"
+        " s.hours, s.schedule, s.target_wait_seconds, a.name AS agency_name,"
+        " s.issuing_stopped_on, s.issuing_stop_reason"
+        " FROM branches b LEFT JOIN services s ON s.branch_id = b.id AND s.id = $2 AND s.deleted_at IS NULL"
         " LEFT JOIN agencies a ON a.id = s.agency_id WHERE b.id = $1",
         branch_id,
         service_id,
@@ -305,6 +307,12 @@ async def _branch_and_service(
     if row["id"] is None:
         raise InvalidRequest(f"branch {branch_id!r} has no service {service_id!r}")
     return {"id": row["b_id"], "schedule": row["b_schedule"], "timezone": row["b_timezone"]}, dict(row)
+
+
+def _check_not_stopped(service: Mapping[str, Any], day: Any) -> None:
+    """IssuingRefused ``stopped`` with the supervisor's text when issuing is stopped today."""
+    if service["issuing_stopped_on"] == day:
+        raise IssuingRefused(service["issuing_stop_reason"] or "stopped", reason="stopped", retry_at=None)
 
 
 class _Replay(TicketingError):

@@ -152,6 +152,11 @@ async def update(
     """Apply ``changes`` (role, branch_id, counter_ids, disabled, password) to ``username``."""
     if username == actor.username and ("role" in changes or changes.get("disabled")):
         raise Forbidden("you cannot change your own role or disable yourself")
+    if username == actor.username and _REVOKING & changes.keys():
+        raise Forbidden(
+            "your own password changes through POST /api/v1/auth/password (with the current one);"
+            " your branch and counters through another admin"
+        )
     hashed = await asyncio.to_thread(hash_password, changes["password"]) if "password" in changes else None
     async with pool.acquire() as conn, conn.transaction():
         before = await get(conn, username)

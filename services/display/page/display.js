@@ -214,7 +214,25 @@
     tick();
   }
 
+  // A supervisor's running text (until its end time) or an announcement spoken once.
+  var marqueeTimer = null;
+  function showAnnouncement(a) {
+    api.announcements = (api.announcements || []).concat([a]);
+    if (a.mode === "speak_once") {
+      announce({ announcement: a.text, audio_url: a.audio_url || null });
+      return;
+    }
+    $("marquee-text").textContent = a.text;
+    $("marquee").hidden = false;
+    if (marqueeTimer) clearTimeout(marqueeTimer);
+    if (a.until) {
+      var left = Date.parse(a.until) - Date.now();
+      marqueeTimer = setTimeout(function () { $("marquee").hidden = true; }, Math.max(0, left));
+    }
+  }
+
   function applyChange(msg) {
+    if (msg.hall_announcement) showAnnouncement(msg.hall_announcement);
     if (msg.counter) state.counters[msg.counter.counter_id] = msg.counter;
     if (msg.waiting) state.waiting = msg.waiting;
     if (typeof msg.counters_open === "number") state.counters_open = msg.counters_open;

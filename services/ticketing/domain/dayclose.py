@@ -34,6 +34,8 @@ class CancelReason(enum.StrEnum):
     """The citizen cancelled the ticket."""
     DAY_CLOSED = "day_closed"
     """The ticket was still waiting when its business day ended."""
+    STAFF = "staff"
+    """A supervisor cancelled the waiting ticket (their reason is in the audit trail)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,3 +282,22 @@ def _unique(values: list[str], what: str) -> None:
         if value in seen:
             raise HallFileError(f"duplicate {what} {value!r}")
         seen.add(value)
+
+
+# -- one entry at a time: the admin console's changes pass the same checks as a hall file --------
+
+
+def parse_agency(raw: Mapping[str, Any], branch_id: str) -> Agency:
+    """One agency entry (``id``, ``name``) of ``branch_id``; HallFileError naming the problem."""
+    agency_id = _scoped(raw.get("id"), branch_id, "agency.id")
+    return Agency(agency_id, _text(raw.get("name"), f"{agency_id}.name"))
+
+
+def parse_service(raw: Mapping[str, Any], branch_id: str, agency_id: str) -> Service:
+    """One service entry in the hall file's form (minutes, ``quota``); HallFileError naming the problem."""
+    return _service(raw, branch_id, agency_id)
+
+
+def parse_counter(raw: Mapping[str, Any], branch_id: str, service_ids: set[str]) -> Counter:
+    """One counter entry (``services`` in order of preference); HallFileError naming the problem."""
+    return _counters([raw], branch_id, service_ids)[0]

@@ -17,7 +17,7 @@ import pytest
 
 from tests.integration.conftest import StackStarter
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 HALL = Path(__file__).resolve().parents[3] / "deploy" / "halls" / "jakarta-small.yaml"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -33,7 +33,12 @@ CONFIG = """
 [parameters]
 "path.branch_id" = "jkt"
 "path.counter_id" = "jkt-loket-01"
+"path.service_id" = "jkt-pkb"
+"path.username" = "jkt-petugas-04"
 """
+# Log-out, and ending a session by id (schemathesis reuses the id GET /api/v1/auth/sessions
+# listed), end the token every other request carries: they run on their own, after the rest.
+ENDING = ("/api/v1/auth/logout", "/api/v1/auth/sessions/{session_id}")
 
 
 async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
@@ -47,14 +52,24 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             token = (await resp.json())["token"]
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
+    url = stack.url("ticketing", "/openapi.json")
+    await _run(config, tmp_path, url, token, *(f"--exclude-path={p}" for p in ENDING))
+    async with aiohttp.ClientSession() as http:  # nothing but log-out may end the token the run uses
+        sessions = stack.url("ticketing", "/api/v1/auth/sessions")
+        async with http.get(sessions, headers={"Authorization": f"Bearer {token}"}) as resp:
+            assert resp.status == 200, await resp.text()
+    await _run(config, tmp_path, url, token, *(f"--include-path={p}" for p in ENDING))
+
+
+async def _run(config: Path, cwd: Path, url: str, token: str, *select: str) -> None:
     proc = await asyncio.create_subprocess_exec(
-        str(SCHEMATHESIS), "--config-file", str(config), "run", stack.url("ticketing", "/openapi.json"),
+        str(SCHEMATHESIS), "--config-file", str(config), "run", url, *select,
         "--checks", CHECKS, "--max-examples", "8", "--generation-deterministic",
-        "--workers", "2", "--no-color", "--phases", "examples,coverage,fuzzing",
+        "--workers", "1", "--no-color", "--phases", "examples,coverage,fuzzing",
         "--request-timeout", "20", "-H", f"Authorization: Bearer {token}",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=cwd,
     )  # fmt: skip
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=200)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=400)
     report = out.decode(errors="replace")
     assert proc.returncode == 0, report[-6000:]
     assert "No issues found" in report or " passed" in report, report[-3000:]
@@ -63,4 +78,4 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     tested = re.search(r"Tested: (\d+)", report)
     assert selected is not None, report[-3000:]
     assert tested is not None, report[-3000:]
-    assert selected[1] == selected[2] == tested[1], "every operation of the document was exercised"
+    assert selected[1] == tested[1], "every selected operation was exercised"

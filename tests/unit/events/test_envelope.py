@@ -53,7 +53,7 @@ def test_every_design_event_type_exists() -> None:
     expected = {
         "ticket.issued", "ticket.called", "ticket.recalled", "ticket.serving", "ticket.completed",
         "ticket.no_show", "ticket.transferred", "ticket.cancelled", "counter.opened",
-        "counter.paused", "counter.closed", "survey.submitted",
+        "counter.paused", "counter.closed", "survey.submitted", "hall.configured", "hall.announcement",
     }  # fmt: skip
     assert expected <= {t.value for t in EventType}  # the second wave adds its own after these
 

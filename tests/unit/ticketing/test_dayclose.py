@@ -70,7 +70,7 @@ def test_a_naive_clock_is_refused() -> None:
 
 
 def test_reasons_are_the_documented_codes() -> None:
-    assert [r.value for r in CancelReason] == ["citizen", "day_closed"]
+    assert [r.value for r in CancelReason] == ["citizen", "day_closed", "staff"]
 
 
 @given(

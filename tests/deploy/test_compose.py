@@ -109,7 +109,7 @@ def test_the_services_get_the_makefile_variables_and_only_documented_ones() -> N
     for name in SERVICES:
         assert SVC[name]["environment"]["ANTRIAN_LOG_FORMAT"] == "json"  # what stack.sh starts them with
     assert SVC["display"]["environment"]["DISPLAY_TICKETING_URL"] == "http://ticketing:8080"
-    assert SVC["metrics"]["environment"]["METRICS_TICKETING_URL"] == "http://ticketing:8080"
+    assert "METRICS_TICKETING_URL" not in SVC["metrics"]["environment"]  # metrics never calls ticketing
 
 
 def test_secrets_come_from_the_env_file_never_from_the_compose_file() -> None:

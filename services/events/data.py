@@ -38,6 +38,12 @@ class EventType(enum.StrEnum):
     COUNTER_PAUSED = "counter.paused"
     COUNTER_CLOSED = "counter.closed"
     SURVEY_SUBMITTED = "survey.submitted"
+    APPOINTMENT_BOOKED = "appointment.booked"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
+    APPOINTMENT_CHECKED_IN = "appointment.checked_in"
+    APPOINTMENT_EXPIRED = "appointment.expired"
+    APPOINTMENT_REMINDER_DUE = "appointment.reminder_due"
+    TICKET_NEAR = "ticket.near"
 
     @property
     def is_ticket_event(self) -> bool:
@@ -50,6 +56,7 @@ CounterStatus = Literal["open", "paused", "closed"]
 Channel = Literal["kiosk", "online"]
 PriorityGroup = Literal["lansia", "disabilitas", "ibu_hamil"]
 CancelReason = Literal["citizen", "day_closed"]
+AppointmentStatus = Literal["booked", "checked_in", "cancelled", "expired"]
 
 
 class EventData(BaseModel):
@@ -204,6 +211,77 @@ class SurveySubmitted(EventData):
     submitted_at: Moment
 
 
+class AppointmentData(EventData):
+    """What every ``appointment.*`` event carries: the booking as it stands after the event.
+
+    No personal data: the citizen's name, phone and NIK never enter the log.
+    ``business_date`` is the day of the slot.
+    """
+
+    booking_code: Id = Field(description="the code the citizen shows at check-in")
+    service_id: Id
+    service_name: Name
+    agency_id: Id
+    slot_start: Moment
+    slot_end: Moment
+    status: AppointmentStatus = Field(description="the booking's status after this event")
+
+
+class AppointmentBooked(AppointmentData):
+    """A citizen booked a slot (antrian online)."""
+
+    event_type = EventType.APPOINTMENT_BOOKED
+    booked_at: Moment
+    rescheduled_from: Moment | None = Field(default=None, description="the earlier slot, on a reschedule")
+
+
+class AppointmentCancelled(AppointmentData):
+    """The citizen cancelled, or moved the booking to another slot (``reason`` says which)."""
+
+    event_type = EventType.APPOINTMENT_CANCELLED
+    reason: Literal["citizen", "rescheduled"] = "citizen"
+
+
+class AppointmentCheckedIn(AppointmentData):
+    """The citizen checked in: the booking became a ticket.
+
+    On time, the ticket is queued at the slot start; ``late`` means the window
+    had closed and the ticket is an ordinary walk-in queued on arrival.
+    """
+
+    event_type = EventType.APPOINTMENT_CHECKED_IN
+    ticket_id: Id
+    number: Number
+    late: bool
+    queued_at: Moment = Field(description="the ticket's place in line")
+    checked_in_at: Moment
+
+
+class AppointmentExpired(AppointmentData):
+    """Nobody checked in before the window closed: a booking no-show."""
+
+    event_type = EventType.APPOINTMENT_EXPIRED
+
+
+class AppointmentReminderDue(AppointmentData):
+    """A reminder is due to the citizen's phone (sent by the notification port)."""
+
+    event_type = EventType.APPOINTMENT_REMINDER_DUE
+    kind: Literal["day_before", "hour_before"]
+
+
+class TicketNear(EventData):
+    """A checked-in online ticket has only ``ahead`` tickets before it ("3 more before you")."""
+
+    event_type = EventType.TICKET_NEAR
+    ticket_id: Id
+    number: Number
+    service_id: Id
+    agency_id: Id
+    booking_code: Id | None = None
+    ahead: Count
+
+
 _MODELS: tuple[type[EventData], ...] = (
     TicketIssued,
     TicketCalled,
@@ -217,6 +295,12 @@ _MODELS: tuple[type[EventData], ...] = (
     CounterPaused,
     CounterClosed,
     SurveySubmitted,
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCheckedIn,
+    AppointmentExpired,
+    AppointmentReminderDue,
+    TicketNear,
 )
 DATA_MODELS: dict[EventType, type[EventData]] = {model.event_type: model for model in _MODELS}
 """The one data model of each event type."""

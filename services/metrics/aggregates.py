@@ -28,6 +28,7 @@ from services.events import (
     TicketServing,
     TicketTransferred,
 )
+from services.events.data import AppointmentCheckedIn, AppointmentData, TicketNear
 from services.metrics.errors import InvalidEventData
 
 # Histogram buckets (seconds), fixed by the design: minutes, not milliseconds.
@@ -155,10 +156,23 @@ def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | No
         return replace(_survey(event, data), increments=(processed,))
     if isinstance(data, CounterData):
         return Effect(counter=_counter_event(event, data, counter), increments=(processed,))
+    if isinstance(data, AppointmentData | TicketNear):
+        return Effect(increments=(processed, *_appointment(event.branchid, data)))
     if not isinstance(data, TicketData):
         raise InvalidEventData(f"no rule for {event.type.value}")  # pragma: no cover
     effect = _ticket_event(event, data, ticket or _new_ticket(event, data), counter)
     return replace(effect, increments=(*effect.increments, processed))
+
+
+def _appointment(branch: str, data: AppointmentData | TicketNear) -> tuple[Increment, ...]:
+    """Bookings by outcome: booked, cancelled, checked_in (on time), checked_in_late, expired."""
+    if isinstance(data, TicketNear) or data.event_type is EventType.APPOINTMENT_REMINDER_DUE:
+        return ()
+    outcome = data.event_type.value.removeprefix("appointment.")
+    if isinstance(data, AppointmentCheckedIn) and data.late:
+        outcome = "checked_in_late"
+    by = labels(branch=branch, agency=data.agency_id, service=data.service_id, outcome=outcome)
+    return (Increment("qms_appointments_total", by),)
 
 
 def _ticket_event(  # one case per ticket event type, as in the lifecycle table

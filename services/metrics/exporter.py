@@ -53,6 +53,11 @@ COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
         ("branch", "agency", "service", "channel", "reason"),
         "Tickets cancelled, by reason (citizen, day_closed: left waiting when the business day ended).",
     ),
+    "qms_appointments_total": (
+        ("branch", "agency", "service", "outcome"),
+        "Bookings by outcome (booked, cancelled, checked_in, checked_in_late, expired): the check-in"
+        " rate is checked_in / booked, the no-show rate expired / booked.",
+    ),
     "qms_events_processed_total": (("type",), "Events applied exactly once to the stored aggregates."),
 }
 HISTOGRAMS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from services.platform import openapi, validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import counters, directory, problems, schemas, sessions, tickets
+from services.ticketing import booking_api, counters, directory, problems, schemas, sessions, tickets
 from services.ticketing.auth import User
 from services.ticketing.domain import qr
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
@@ -430,7 +430,7 @@ ELSEWHERE = [
 
 def add_routes(app: web.Application) -> None:
     """Register every ``/api/v1`` route and serve ``/openapi.json`` documenting every route of the app."""
-    openapi.register(app, [*operations(), *ELSEWHERE])
+    openapi.register(app, [*operations(), *booking_api.operations(), *ELSEWHERE])
     openapi.serve(
         app,
         title="Antrian ticketing",

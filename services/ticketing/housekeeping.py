@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter
 
+from services.ticketing import bookings
 from services.ticketing.domain.dayclose import CancelReason, LeftOver, left_over
 from services.ticketing.domain.schedule import parse_zone
 from services.ticketing.keys import Clock
@@ -141,6 +142,9 @@ class Housekeeper:
         closed = await close_days(self._pool, now, batch_size=self._batch_size)
         self._closed.inc(closed)
         purged = await purge_idempotency_keys(self._pool, now)
+        expired = await bookings.expire(self._pool, now)  # booking no-shows: the check-in window closed
+        if expired:
+            log.info("housekeeping: %d booking(s) expired", expired)
         if purged:
             log.info("housekeeping: %d idempotency key(s) purged", purged)
         return PassResult(closed, purged)

@@ -34,3 +34,10 @@ class Settings(ServiceSettings):
     housekeeping_interval_seconds: int = Field(60, alias="TICKETING_HOUSEKEEPING_INTERVAL", ge=1, le=3600)
     db_pool_size: int = Field(10, alias="TICKETING_DB_POOL_SIZE", ge=2, le=200)
     public_url: HttpUrl | None = Field(None, alias="TICKETING_PUBLIC_URL")
+    # Appointments (antrian online) and the notification port.
+    nik_secret: Text = Field("antrian-dev-nik-key", alias="TICKETING_NIK_SECRET", repr=False)
+    webhook_url: HttpUrl | None = Field(None, alias="TICKETING_WEBHOOK_URL")
+    webhook_secret: Text = Field("antrian-dev-webhook-key", alias="TICKETING_WEBHOOK_SECRET", repr=False)
+    notify_enabled: bool = Field(True, alias="TICKETING_NOTIFY")
+    notify_interval_seconds: float = Field(5.0, alias="TICKETING_NOTIFY_INTERVAL", gt=0, le=3600)
+    notify_max_attempts: int = Field(8, alias="TICKETING_NOTIFY_MAX_ATTEMPTS", ge=1, le=100)

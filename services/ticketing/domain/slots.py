@@ -23,7 +23,7 @@ from typing import Any
 from services.ticketing.domain.schedule import Schedule, check_issuing
 from services.ticketing.errors import IssuingRefused
 
-_TICK = timedelta(microseconds=1)
+_TICK = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)

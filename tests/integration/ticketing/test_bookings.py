@@ -48,10 +48,12 @@ async def test_slots_follow_the_schedule_and_count_seats(hall: Hall) -> None:
     resp = await _book(hall, "ktp", items[10]["start"], name="Siti", phone="0812 3456 7890")
     assert resp.status == 201, await resp.text()
     booking = await resp.json()
-    assert booking["status"] == "booked" and len(booking["code"]) == 8
+    assert booking["status"] == "booked"
+    assert len(booking["code"]) == 8
     assert (await _slots(hall, "ktp", _tomorrow(hall)))[10]["available"] == 1
     got = await hall.client.get(f"/api/v1/bookings/{booking['code'].lower()}")
-    assert got.status == 200 and (await got.json())["slot_start"] == items[10]["start"]
+    assert got.status == 200
+    assert (await got.json())["slot_start"] == items[10]["start"]
 
 
 async def test_200_concurrent_bookings_never_overfill_a_slot(hall: Hall) -> None:
@@ -78,7 +80,8 @@ async def test_200_concurrent_bookings_never_overfill_a_slot(hall: Hall) -> None
     )
     assert (row["capacity"], row["taken"], booked) == (5, 5, 5)
     full = await _book(hall, "ktp", start, phone="0899999999")
-    assert full.status == 409 and (await full.json())["type"].endswith("slot-full")
+    assert full.status == 409
+    assert (await full.json())["type"].endswith("slot-full")
 
 
 async def test_one_active_booking_per_person_per_service_and_day(hall: Hall) -> None:
@@ -90,7 +93,8 @@ async def test_one_active_booking_per_person_per_service_and_day(hall: Hall) -> 
     first = await _book(hall, "ktp", items[3]["start"], nik=nik)
     assert first.status == 201
     second = await _book(hall, "ktp", items[5]["start"], nik=nik)
-    assert second.status == 409 and (await second.json())["type"].endswith("already-booked")
+    assert second.status == 409
+    assert (await second.json())["type"].endswith("already-booked")
     other_service = await _book(hall, "pkb", items[5]["start"], nik=nik)
     assert other_service.status == 201
     code = (await first.json())["code"]
@@ -126,14 +130,17 @@ async def _booking_near_now(hall: Hall, minutes_before: float) -> tuple[str, dat
 async def test_check_in_queues_the_ticket_at_its_slot_start(hall: Hall) -> None:
     code, start = await _booking_near_now(hall, 40)
     early = await hall.client.post(f"/api/v1/bookings/{code}/check-in")
-    assert early.status == 409 and (await early.json())["reason"] == "too_early"
+    assert early.status == 409
+    assert (await early.json())["reason"] == "too_early"
     hall.clock.now = start - timedelta(minutes=20)
     before = await hall.issue()  # a walk-in who came before the slot starts stays ahead
     assert before.status == 201
     resp = await hall.client.post(f"/api/v1/bookings/{code}/check-in")
     assert resp.status == 201, await resp.text()
     ticket = await resp.json()
-    assert ticket["channel"] == "online" and not ticket["late"] and ticket["position"] == 2
+    assert ticket["channel"] == "online"
+    assert not ticket["late"]
+    assert ticket["position"] == 2
     hall.clock.now = start + timedelta(minutes=1)
     after = await hall.issue()  # a walk-in who comes after the slot started is behind
     assert (await after.json())["position"] == 3
@@ -150,13 +157,16 @@ async def test_check_in_queues_the_ticket_at_its_slot_start(hall: Hall) -> None:
 
 
 async def test_a_late_arrival_becomes_a_walk_in(hall: Hall) -> None:
-    code, start = await _booking_near_now(hall, -16)
+    code, _start = await _booking_near_now(hall, -16)
     resp = await hall.client.post(f"/api/v1/bookings/{code}/check-in")
     assert resp.status == 201, await resp.text()
     ticket = await resp.json()
-    assert ticket["late"] and ticket["channel"] == "kiosk" and "terlambat" in ticket["message"]
+    assert ticket["late"]
+    assert ticket["channel"] == "kiosk"
+    assert "terlambat" in ticket["message"]
     booking = await (await hall.client.get(f"/api/v1/bookings/{code}")).json()
-    assert booking["status"] == "checked_in" and booking["ticket_id"] == ticket["id"]
+    assert booking["status"] == "checked_in"
+    assert booking["ticket_id"] == ticket["id"]
 
 
 async def test_bookings_not_checked_in_expire(hall: Hall) -> None:
@@ -167,7 +177,8 @@ async def test_bookings_not_checked_in_expire(hall: Hall) -> None:
     assert (await (await hall.client.get(f"/api/v1/bookings/{code}")).json())["status"] == "expired"
     events = await pool.fetch("SELECT event_type FROM outbox ORDER BY id")
     types = [r["event_type"] for r in events]
-    assert types.count("appointment.booked") == 1 and types.count("appointment.expired") == 1
+    assert types.count("appointment.booked") == 1
+    assert types.count("appointment.expired") == 1
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ CONFIG = """
 [parameters]
 "path.branch_id" = "jkt"
 "path.counter_id" = "jkt-loket-01"
+"path.service_id" = "jkt-ktp-el"
 """
 
 

@@ -430,7 +430,7 @@ ELSEWHERE = [
 
 def add_routes(app: web.Application) -> None:
     """Register every ``/api/v1`` route and serve ``/openapi.json`` documenting every route of the app."""
-    openapi.register(app, [*operations(), *booking_api.operations(), *ELSEWHERE])
+    openapi.register(app, [*operations(), *booking_api.operations(), *ELSEWHERE, *booking_api.PAGES])
     openapi.serve(
         app,
         title="Antrian ticketing",

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from services.platform import validation
 from services.platform.openapi import Content, Operation, Param
 from services.ticketing import bookings, schemas
+from services.ticketing.domain import qr
 from services.ticketing.domain.throttle import Limit, RateLimiter
 from services.ticketing.errors import InvalidRequest, TooManyRequests
 from services.ticketing.keys import CLOCK, POOL, SETTINGS
@@ -194,6 +195,12 @@ async def reschedule_booking(request: web.Request) -> web.Response:
     )
 
 
+async def booking_qr(request: web.Request) -> web.Response:
+    """A QR code (SVG) of the booking code: the kiosk's scanner types it back."""
+    booking = await bookings.get_booking(request.app[POOL], _code(request))
+    return web.Response(text=qr.svg(booking["code"]), content_type="image/svg+xml")
+
+
 def _validated(handler: Any) -> Any:
     from services.ticketing.api import _validated as wrap
 
@@ -223,6 +230,9 @@ def operations() -> list[Operation]:
                   problems=(404, 409, 429, *_BODY, 503)),
         Operation("GET", "/api/v1/bookings/{code}", v(get_booking), "A booking by its code", ("bookings",),
                   (_CODE,), responses=_BOOKING, problems=(404, 503)),
+        Operation("GET", "/api/v1/bookings/{code}/qr.svg", v(booking_qr), "A QR code (SVG) of the booking code",
+                  ("bookings",), (_CODE,), responses={200: Content(media_type="image/svg+xml", description="SVG")},
+                  problems=(404, 503)),
         Operation("PATCH", "/api/v1/bookings/{code}", v(reschedule_booking), "Move a booking to another slot",
                   ("bookings",), (_CODE,), body=RescheduleRequest, responses=_BOOKING,
                   problems=(404, 409, *_BODY, 503)),
@@ -234,3 +244,11 @@ def operations() -> list[Operation]:
                   (_CODE,), responses={201: Content(CheckedIn, description="The ticket it became")},
                   problems=(404, 409, 413, 415, 503)),
     ]  # fmt: skip
+
+
+# The booking page (registered by pages.py), documented here.
+PAGES = [
+    Operation("GET", "/book/{branch_id}", None, "Booking page: agency, service, date, slot; code and QR",
+              ("pages",), (Param("branch_id", "path", {"type": "string"}),),
+              responses={200: Content(media_type="text/html")}),
+]  # fmt: skip

@@ -16,6 +16,10 @@ _FILES = {
     "kiosk": ("kiosk.html", "text/html"),
     "counter": ("counter.html", "text/html"),
     "ticket": ("ticket.html", "text/html"),
+    "book": ("book.html", "text/html"),
+    "book.css": ("book.css", "text/css"),
+    "book.js": ("book.js", "text/javascript"),
+    "kiosk-checkin.js": ("kiosk-checkin.js", "text/javascript"),
     "common.css": ("common.css", "text/css"),
     **{f"{page}.css": (f"{page}.css", "text/css") for page in ("kiosk", "counter", "ticket")},
     **{f"{page}.js": (f"{page}.js", "text/javascript") for page in ("kiosk", "counter", "ticket")},
@@ -43,6 +47,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/kiosk/{branch_id}", serve("kiosk"))
     app.router.add_get("/counter", serve("counter"))
     app.router.add_get("/t/{ticket_id}", serve("ticket"))
+    app.router.add_get("/book/{branch_id}", serve("book"))
     for name in _FILES:
         if "." in name:
             app.router.add_get(f"/static/{name}", serve(name))

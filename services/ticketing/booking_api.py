@@ -214,6 +214,7 @@ _CODE = Param(
 )
 _BOOKING = {200: Content(Booking)}
 _BODY = (400, 413, 415, 422)
+_SVG = Content(media_type="image/svg+xml", description="SVG image")
 _LOCATION = {"Location": "the booking's URL"}
 
 
@@ -230,9 +231,8 @@ def operations() -> list[Operation]:
                   problems=(404, 409, 429, *_BODY, 503)),
         Operation("GET", "/api/v1/bookings/{code}", v(get_booking), "A booking by its code", ("bookings",),
                   (_CODE,), responses=_BOOKING, problems=(404, 503)),
-        Operation("GET", "/api/v1/bookings/{code}/qr.svg", v(booking_qr), "A QR code (SVG) of the booking code",
-                  ("bookings",), (_CODE,), responses={200: Content(media_type="image/svg+xml", description="SVG")},
-                  problems=(404, 503)),
+        Operation("GET", "/api/v1/bookings/{code}/qr.svg", v(booking_qr), "A QR code (SVG) of the code",
+                  ("bookings",), (_CODE,), responses={200: _SVG}, problems=(404, 503)),
         Operation("PATCH", "/api/v1/bookings/{code}", v(reschedule_booking), "Move a booking to another slot",
                   ("bookings",), (_CODE,), body=RescheduleRequest, responses=_BOOKING,
                   problems=(404, 409, *_BODY, 503)),

@@ -104,6 +104,7 @@ async def issue_ticket(request: web.Request) -> web.Response:
     header = request.headers.get("Idempotency-Key")
     key = validation.validate_param("Idempotency-Key", header, schemas.IdempotencyKey).value
     body = await validation.json_body(request, schemas.IssueTicketRequest)
+    await booking_api.require_kiosk(request, body.channel)
     ticket, created = await tickets.issue_ticket_idempotent(
         request.app[POOL],
         request.app[CLOCK](),
@@ -336,7 +337,7 @@ def operations() -> list[Operation]:
                     },
                 )
             },
-            problems=(404, 409, *_BODY_PROBLEMS, 503),
+            problems=(403, 404, 409, *_BODY_PROBLEMS, 503),
         ),
         _get(
             "/api/v1/tickets/{ticket_id}",

@@ -17,10 +17,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from services.platform import validation
 from services.platform.openapi import Content, Operation, Param
-from services.ticketing import bookings, schemas
+from services.ticketing import bookings, limits, schemas, sessions
 from services.ticketing.domain import qr
 from services.ticketing.domain.throttle import Limit, RateLimiter
-from services.ticketing.errors import InvalidRequest, TooManyRequests
+from services.ticketing.errors import Forbidden, InvalidRequest, TooManyRequests
 from services.ticketing.keys import CLOCK, POOL, SETTINGS
 
 NIK_LIMITER = web.AppKey("nik_limiter", RateLimiter)
@@ -104,6 +104,24 @@ class CheckedIn(schemas.Ticket):
 def setup(app: web.Application) -> None:
     """The per-person booking limiter of this process."""
     app[NIK_LIMITER] = RateLimiter(NIK_LIMIT)
+
+
+async def require_kiosk(request: web.Request, channel: str) -> None:
+    """With ``TICKETING_REQUIRE_KIOSK_TOKEN``, a walk-in (kiosk) ticket needs a registered kiosk or staff."""
+    settings = request.app[SETTINGS]
+    if not settings.require_kiosk_token or channel != "kiosk":
+        return
+    tokens = tuple(t.strip() for t in settings.kiosk_tokens.split(",") if t.strip())
+    if limits.is_registered_kiosk(request, tokens):
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        await sessions.authenticate(request.app[POOL], request.app[CLOCK](), token.strip())
+        return
+    raise Forbidden(
+        f"walk-in tickets come only from the hall's registered kiosks ({limits.KIOSK_TOKEN_HEADER});"
+        " book online at /book/{branch} instead"
+    )
 
 
 def _code(request: web.Request) -> str:

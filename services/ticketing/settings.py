@@ -41,3 +41,5 @@ class Settings(ServiceSettings):
     notify_enabled: bool = Field(True, alias="TICKETING_NOTIFY")
     notify_interval_seconds: float = Field(5.0, alias="TICKETING_NOTIFY_INTERVAL", gt=0, le=3600)
     notify_max_attempts: int = Field(8, alias="TICKETING_NOTIFY_MAX_ATTEMPTS", ge=1, le=100)
+    require_kiosk_token: bool = Field(False, alias="TICKETING_REQUIRE_KIOSK_TOKEN")
+    kiosk_tokens: str = Field("", alias="TICKETING_KIOSK_TOKENS", repr=False)  # comma-separated

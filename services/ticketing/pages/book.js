@@ -121,7 +121,7 @@ $("form-pesan").addEventListener("submit", async (ev) => {
   if ($("telepon").value.trim()) body.phone = $("telepon").value.trim();
   if ($("nik").value.trim()) body.nik = $("nik").value.trim();
   $("kirim").disabled = true;
-  try { show(await api("POST", "/api/v1/bookings", body)); } catch (e) { fail(e); loadSlots(); }
+  try { show(await api("POST", "/api/v1/bookings", body)); loadSlots(); } catch (e) { fail(e); loadSlots(); }
   finally { $("kirim").disabled = false; }
 });
 

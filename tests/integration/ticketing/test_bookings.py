@@ -8,10 +8,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from services.ticketing import bookings
+from services.ticketing.app import init_app
 from services.ticketing.keys import POOL
-from tests.integration.ticketing.conftest import Hall, admin_auth
+from tests.conftest import SchemaFactory
+from tests.integration.ticketing.conftest import (
+    Hall,
+    admin_auth,
+    hall_doc,
+    new_branch_id,
+    seed,
+    settings_for,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -204,3 +214,37 @@ async def test_bad_input_is_a_4xx_problem(hall: Hall, method: str, path: str, bo
     resp = await hall.client.request(method, path.replace("{ktp}", ktp), json=body)
     assert 400 <= resp.status < 500, await resp.text()
     assert resp.headers["Content-Type"].startswith("application/problem+json")
+
+
+async def test_one_nik_is_throttled_whatever_its_address(hall: Hall) -> None:
+    start = (await _slots(hall, "ktp", _tomorrow(hall)))[30]["start"]
+    nik = "6372019999999999"
+    statuses = [(await _book(hall, "ktp", start, nik=nik)).status for _ in range(5)]
+    assert statuses == [201, 409, 409, 409, 409]
+    throttled = await _book(hall, "ktp", start, nik=nik)
+    assert throttled.status == 429
+    assert int(throttled.headers["Retry-After"]) >= 1
+    other = await _book(hall, "ktp", start, nik="6372018888888888")
+    assert other.status == 201
+
+
+async def test_walk_in_tickets_only_from_registered_kiosks_when_required(
+    database_url: str, new_schema: SchemaFactory
+) -> None:
+    schema = await new_schema()
+    settings = settings_for(database_url, schema, require_kiosk_token=True, kiosk_tokens="kiosk-a, kiosk-b")
+    client: TestClient[Any, Any] = TestClient(TestServer(init_app(settings)))
+    await client.start_server()
+    branch = new_branch_id()
+    try:
+        await seed(database_url, schema, hall_doc(branch))
+        url = f"/api/v1/branches/{branch}/tickets"
+        body = {"service_id": f"{branch}-ktp"}
+        refused = await client.post(url, json=body)
+        assert refused.status == 403
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert (await client.post(url, json=body, headers={"X-Kiosk-Token": "wrong"})).status == 403
+        assert (await client.post(url, json=body, headers={"X-Kiosk-Token": "kiosk-b"})).status == 201
+        assert (await client.post(url, json=body, headers=await admin_auth(client))).status == 201
+    finally:
+        await client.close()

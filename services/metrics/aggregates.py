@@ -89,6 +89,7 @@ class TicketFact:
     called_at: datetime | None = None
     serving_at: datetime | None = None
     completed_at: datetime | None = None
+    slot_start: datetime | None = None  # a checked-in booking's slot: punctuality of its call
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,7 @@ def counter_of(event: CloudEvent) -> str | None:
 def ticket_of(event: CloudEvent) -> str | None:
     """The ticket an event concerns (None for counter events)."""
     data = event.data
-    return data.ticket_id if isinstance(data, TicketData | SurveySubmitted) else None
+    return data.ticket_id if isinstance(data, TicketData | SurveySubmitted | AppointmentCheckedIn) else None
 
 
 def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | None) -> Effect:
@@ -156,6 +157,9 @@ def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | No
         return replace(_survey(event, data), increments=(processed,))
     if isinstance(data, CounterData):
         return Effect(counter=_counter_event(event, data, counter), increments=(processed,))
+    if isinstance(data, AppointmentCheckedIn) and ticket is not None and not data.late:
+        slotted = replace(ticket, slot_start=data.slot_start)
+        return Effect(ticket=slotted, increments=(processed, *_appointment(event.branchid, data)))
     if isinstance(data, AppointmentData | TicketNear):
         return Effect(increments=(processed, *_appointment(event.branchid, data)))
     if not isinstance(data, TicketData):
@@ -205,6 +209,9 @@ def _ticket_event(  # one case per ticket event type, as in the lifecycle table
                 if ticket.estimated_wait_seconds is not None:
                     error = abs(wait - ticket.estimated_wait_seconds)
                     observations.append(Observation("qms_wait_estimate_error_seconds", queue, error))
+                if ticket.slot_start is not None:  # a booking: how far from its slot start was it called
+                    off = abs((called_at - ticket.slot_start).total_seconds())
+                    observations.append(Observation("qms_slot_punctuality_seconds", queue, off))
             updated = replace(
                 ticket,
                 status="called",

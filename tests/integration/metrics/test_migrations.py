@@ -40,7 +40,7 @@ async def test_cancellations_counted_before_reasons_become_the_citizens(
             [(CANCELLED, json.dumps(before), 4.0), ("qms_tickets_issued_total", json.dumps(issued), 9.0)],
         )
 
-        assert await migrate(conn, schema) == ["003"]
+        assert (await migrate(conn, schema))[0] == "003"
 
         rows = [
             (r["metric"], json.loads(r["labels"]), r["value"])

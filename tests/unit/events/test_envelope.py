@@ -55,7 +55,7 @@ def test_every_design_event_type_exists() -> None:
         "ticket.no_show", "ticket.transferred", "ticket.cancelled", "counter.opened",
         "counter.paused", "counter.closed", "survey.submitted",
     }  # fmt: skip
-    assert {t.value for t in EventType} == expected
+    assert expected <= {t.value for t in EventType}  # the second wave adds its own
 
 
 def test_unsequenced_event_cannot_be_encoded() -> None:

@@ -6,7 +6,7 @@ const TEXT = {
     title: "Antrian Online", book: "Pesan jadwal", agency: "Instansi", service: "Layanan", date: "Tanggal",
     slot: "Jam", name: "Nama (opsional)", phone: "Nomor HP untuk pengingat (opsional)",
     nik: "NIK (16 digit, wajib untuk layanan ini)", submit: "Pesan", booked: "Jadwal Anda", code: "Kode booking",
-    checkin: "Check-in sekarang", cancel: "Batalkan", have: "Sudah punya kode?", open: "Buka",
+    checkin: "Check-in sekarang", cancel: "Batalkan", move: "Pindah ke jam terpilih", moved: "Jadwal dipindah.", have: "Sudah punya kode?", open: "Buka",
     noslot: "Tidak ada jadwal tersedia pada tanggal ini.", pick: "Pilih jam terlebih dahulu.",
     left: "sisa", window: "Check-in di kiosk atau di sini: {a}–{b}.", cancelled: "Booking dibatalkan.",
     ticket: "Nomor antrian Anda: {n}. Pantau di ", status: { booked: "Terjadwal", checked_in: "Sudah check-in",
@@ -16,7 +16,7 @@ const TEXT = {
     title: "Online queue", book: "Book a slot", agency: "Agency", service: "Service", date: "Date",
     slot: "Time", name: "Name (optional)", phone: "Phone for reminders (optional)",
     nik: "NIK (16 digits, required for this service)", submit: "Book", booked: "Your booking", code: "Booking code",
-    checkin: "Check in now", cancel: "Cancel", have: "Already have a code?", open: "Open",
+    checkin: "Check in now", cancel: "Cancel", move: "Move to the chosen time", moved: "Booking moved.", have: "Already have a code?", open: "Open",
     noslot: "No slots available on this date.", pick: "Choose a time first.",
     left: "left", window: "Check in at the kiosk or here: {a}–{b}.", cancelled: "Booking cancelled.",
     ticket: "Your queue number: {n}. Follow it at ", status: { booked: "Booked", checked_in: "Checked in",
@@ -101,6 +101,7 @@ function show(booking) {
   $("jendela").textContent = t("window").replace("{a}", hhmm(booking.check_in_opens)).replace("{b}", hhmm(booking.check_in_closes));
   $("checkin").classList.toggle("tersembunyi", booking.status !== "booked");
   $("batal").classList.toggle("tersembunyi", booking.status !== "booked");
+  $("pindah").classList.toggle("tersembunyi", booking.status !== "booked");
   if (booking.ticket_id) showTicket(booking.ticket_id, "");
 }
 
@@ -139,8 +140,18 @@ $("batal").addEventListener("click", async () => {
   try {
     await api("DELETE", `/api/v1/bookings/${encodeURIComponent(current.code)}`);
     show({ ...current, status: "cancelled" });
+    await loadSlots();
     $("pesan").textContent = t("cancelled");
-    loadSlots();
+  } catch (e) { fail(e); }
+});
+
+// Reschedule: choose another date and time in the form above, then move the booking there.
+$("pindah").addEventListener("click", async () => {
+  if (!chosen) { $("pesan").textContent = t("pick"); return; }
+  try {
+    show(await api("PATCH", `/api/v1/bookings/${encodeURIComponent(current.code)}`, { slot_start: chosen }));
+    await loadSlots();
+    $("pesan").textContent = t("moved");
   } catch (e) { fail(e); }
 });
 

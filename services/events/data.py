@@ -215,10 +215,12 @@ class AppointmentData(EventData):
     """What every ``appointment.*`` event carries: the booking as it stands after the event.
 
     No personal data: the citizen's name, phone and NIK never enter the log.
-    ``business_date`` is the day of the slot.
+    ``business_date`` is the branch-local day the event happened (a booking for
+    next week is booked today); ``slot_date`` is the day of the slot.
     """
 
     booking_code: Id = Field(description="the code the citizen shows at check-in")
+    slot_date: date = Field(description="the branch-local day of the slot")
     service_id: Id
     service_name: Name
     agency_id: Id

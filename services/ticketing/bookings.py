@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -256,7 +257,8 @@ def appointment_event(
         {
             "branch_id": row["branch_id"],
             "timezone": row["timezone"],
-            "business_date": row["business_date"],
+            "business_date": now.astimezone(ZoneInfo(row["timezone"])).date(),
+            "slot_date": row["business_date"],
             "booking_code": row["code"],
             "service_id": row["service_id"],
             "service_name": row["service_name"],

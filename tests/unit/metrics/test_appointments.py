@@ -10,6 +10,7 @@ SLOT = {
     "branch_id": "bjb",
     "timezone": WITA,
     "business_date": DAY,
+    "slot_date": DAY,
     "booking_code": "K7M2Q9XD",
     "service_id": "ktp",
     "service_name": "KTP",

@@ -43,6 +43,12 @@ class EventType(enum.StrEnum):
     TICKET_REACTIVATED = "ticket.reactivated"
     HALL_CONFIGURED = "hall.configured"
     HALL_ANNOUNCEMENT = "hall.announcement"
+    APPOINTMENT_BOOKED = "appointment.booked"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
+    APPOINTMENT_CHECKED_IN = "appointment.checked_in"
+    APPOINTMENT_EXPIRED = "appointment.expired"
+    APPOINTMENT_REMINDER_DUE = "appointment.reminder_due"
+    TICKET_NEAR = "ticket.near"
 
     @property
     def is_ticket_event(self) -> bool:
@@ -57,6 +63,7 @@ PriorityGroup = Literal["lansia", "disabilitas", "ibu_hamil"]
 CancelReason = Literal["citizen", "day_closed", "staff"]
 PauseReason = Literal["istirahat", "sholat", "rapat", "gangguan"]
 NoShowReason = Literal["recalls", "park_expired"]
+AppointmentStatus = Literal["booked", "checked_in", "cancelled", "expired"]
 
 
 class EventData(BaseModel):
@@ -286,6 +293,79 @@ class HallAnnouncement(EventData):
     actor: Username | None = None
 
 
+class AppointmentData(EventData):
+    """What every ``appointment.*`` event carries: the booking as it stands after the event.
+
+    No personal data: the citizen's name, phone and NIK never enter the log.
+    ``business_date`` is the branch-local day the event happened (a booking for
+    next week is booked today); ``slot_date`` is the day of the slot.
+    """
+
+    booking_code: Id = Field(description="the code the citizen shows at check-in")
+    slot_date: date = Field(description="the branch-local day of the slot")
+    service_id: Id
+    service_name: Name
+    agency_id: Id
+    slot_start: Moment
+    slot_end: Moment
+    status: AppointmentStatus = Field(description="the booking's status after this event")
+
+
+class AppointmentBooked(AppointmentData):
+    """A citizen booked a slot (antrian online)."""
+
+    event_type = EventType.APPOINTMENT_BOOKED
+    booked_at: Moment
+    rescheduled_from: Moment | None = Field(default=None, description="the earlier slot, on a reschedule")
+
+
+class AppointmentCancelled(AppointmentData):
+    """The citizen cancelled, or moved the booking to another slot (``reason`` says which)."""
+
+    event_type = EventType.APPOINTMENT_CANCELLED
+    reason: Literal["citizen", "rescheduled"] = "citizen"
+
+
+class AppointmentCheckedIn(AppointmentData):
+    """The citizen checked in: the booking became a ticket.
+
+    On time, the ticket is queued at the slot start; ``late`` means the window
+    had closed and the ticket is an ordinary walk-in queued on arrival.
+    """
+
+    event_type = EventType.APPOINTMENT_CHECKED_IN
+    ticket_id: Id
+    number: Number
+    late: bool
+    queued_at: Moment = Field(description="the ticket's place in line")
+    checked_in_at: Moment
+
+
+class AppointmentExpired(AppointmentData):
+    """Nobody checked in before the window closed: a booking no-show."""
+
+    event_type = EventType.APPOINTMENT_EXPIRED
+
+
+class AppointmentReminderDue(AppointmentData):
+    """A reminder is due to the citizen's phone (sent by the notification port)."""
+
+    event_type = EventType.APPOINTMENT_REMINDER_DUE
+    kind: Literal["day_before", "hour_before"]
+
+
+class TicketNear(EventData):
+    """A checked-in online ticket has only ``ahead`` tickets before it ("3 more before you")."""
+
+    event_type = EventType.TICKET_NEAR
+    ticket_id: Id
+    number: Number
+    service_id: Id
+    agency_id: Id
+    booking_code: Id | None = None
+    ahead: Count
+
+
 _MODELS: tuple[type[EventData], ...] = (
     TicketIssued,
     TicketCalled,
@@ -304,6 +384,12 @@ _MODELS: tuple[type[EventData], ...] = (
     TicketReactivated,
     HallConfigured,
     HallAnnouncement,
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCheckedIn,
+    AppointmentExpired,
+    AppointmentReminderDue,
+    TicketNear,
 )
 DATA_MODELS: dict[EventType, type[EventData]] = {model.event_type: model for model in _MODELS}
 """The one data model of each event type."""

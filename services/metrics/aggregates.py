@@ -33,6 +33,7 @@ from services.events import (
     TicketServing,
     TicketTransferred,
 )
+from services.events.data import AppointmentCheckedIn, AppointmentData, TicketNear
 from services.metrics.errors import InvalidEventData
 
 # Histogram buckets (seconds), fixed by the design: minutes, not milliseconds.
@@ -93,6 +94,7 @@ class TicketFact:
     called_at: datetime | None = None
     serving_at: datetime | None = None
     completed_at: datetime | None = None
+    slot_start: datetime | None = None  # a checked-in booking's slot: punctuality of its call
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,7 @@ def counter_of(event: CloudEvent) -> str | None:
 def ticket_of(event: CloudEvent) -> str | None:
     """The ticket an event concerns (None for counter events)."""
     data = event.data
-    return data.ticket_id if isinstance(data, TicketData | SurveySubmitted) else None
+    return data.ticket_id if isinstance(data, TicketData | SurveySubmitted | AppointmentCheckedIn) else None
 
 
 def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | None) -> Effect:
@@ -169,10 +171,26 @@ def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | No
         data, HallConfigured | HallAnnouncement
     ):  # the hall changed: nothing to count but the event
         return Effect(increments=(processed,))
+    if isinstance(data, AppointmentCheckedIn) and ticket is not None and not data.late:
+        slotted = replace(ticket, slot_start=data.slot_start)
+        return Effect(ticket=slotted, increments=(processed, *_appointment(event.branchid, data)))
+    if isinstance(data, AppointmentData | TicketNear):
+        return Effect(increments=(processed, *_appointment(event.branchid, data)))
     if not isinstance(data, TicketData):
         raise InvalidEventData(f"no rule for {event.type.value}")  # pragma: no cover
     effect = _ticket_event(event, data, ticket or _new_ticket(event, data), counter)
     return replace(effect, increments=(*effect.increments, processed))
+
+
+def _appointment(branch: str, data: AppointmentData | TicketNear) -> tuple[Increment, ...]:
+    """Bookings by outcome: booked, cancelled, checked_in (on time), checked_in_late, expired."""
+    if isinstance(data, TicketNear) or data.event_type is EventType.APPOINTMENT_REMINDER_DUE:
+        return ()
+    outcome = data.event_type.value.removeprefix("appointment.")
+    if isinstance(data, AppointmentCheckedIn) and data.late:
+        outcome = "checked_in_late"
+    by = labels(branch=branch, agency=data.agency_id, service=data.service_id, outcome=outcome)
+    return (Increment("qms_appointments_total", by),)
 
 
 def _ticket_event(  # one case per ticket event type, as in the lifecycle table
@@ -205,6 +223,9 @@ def _ticket_event(  # one case per ticket event type, as in the lifecycle table
                 if ticket.estimated_wait_seconds is not None:
                     error = abs(wait - ticket.estimated_wait_seconds)
                     observations.append(Observation("qms_wait_estimate_error_seconds", queue, error))
+                if ticket.slot_start is not None:  # a booking: how far from its slot start was it called
+                    off = abs((called_at - ticket.slot_start).total_seconds())
+                    observations.append(Observation("qms_slot_punctuality_seconds", queue, off))
             updated = replace(
                 ticket,
                 status="called",

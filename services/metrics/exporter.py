@@ -59,9 +59,18 @@ COUNTERS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "qms_tickets_returned_total": (("branch", "agency", "service"), "Parked tickets returned to the queue."),
     "qms_tickets_reactivated_total": (("branch", "agency", "service"), "No-shows reactivated."),
+    "qms_appointments_total": (
+        ("branch", "agency", "service", "outcome"),
+        "Bookings by outcome (booked, cancelled, checked_in, checked_in_late, expired): the check-in"
+        " rate is checked_in / booked, the no-show rate expired / booked.",
+    ),
     "qms_events_processed_total": (("type",), "Events applied exactly once to the stored aggregates."),
 }
 HISTOGRAMS: dict[str, tuple[tuple[str, ...], str]] = {
+    "qms_slot_punctuality_seconds": (
+        ("branch", "agency", "service"),
+        "How far from its slot start a checked-in booking was first called (early or late).",
+    ),
     "qms_wait_seconds": (("branch", "agency", "service"), "Wait from issue to first call."),
     "qms_walk_seconds": (("branch", "agency", "service", "counter"), "Walk from call to serving."),
     "qms_service_seconds": (("branch", "agency", "service", "counter"), "Service from serving to completed."),

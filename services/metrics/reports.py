@@ -8,6 +8,8 @@ Definitions (what a supervisor reads):
 - *wait*: issued → first call, over the tickets that were called;
   *p90* by the nearest-rank method.
 - *service time*: serving → completed, over completed tickets.
+- *walk_in* / *online*: issued tickets by channel (kiosk walk-ins, and
+  online: same-day online tickets and checked-in bookings).
 - *served within target*: among completed tickets whose service has a
   target wait, the share whose wait was at most that target (null when none).
 """
@@ -29,6 +31,8 @@ COLUMNS = (
     "agency",
     "service",
     "issued",
+    "walk_in",
+    "online",
     "served",
     "no_show",
     "cancelled",
@@ -48,6 +52,8 @@ class ReportRow:
     agency: str | None
     service: str | None
     issued: int
+    walk_in: int
+    online: int
     served: int
     no_show: int
     cancelled: int
@@ -129,6 +135,8 @@ def summarise(
         agency=agency,
         service=service,
         issued=len(tickets),
+        walk_in=sum(1 for t in tickets if t.channel != "online"),
+        online=sum(1 for t in tickets if t.channel == "online"),
         served=len(completed),
         no_show=sum(1 for t in tickets if t.status == "no_show"),
         cancelled=sum(1 for t in tickets if t.status == "cancelled"),

@@ -32,20 +32,21 @@ logger = logging.getLogger(__name__)
 _TICKET_COLUMNS = (
     "ticket_id, branch_id, agency_id, service_id, channel, business_date, issued_at, status,"
     " estimated_wait_seconds, target_wait_seconds, counter_id, waiting_since, first_called_at,"
-    " called_at, serving_at, completed_at"
+    " called_at, serving_at, completed_at, slot_start"
 )
 _UPSERT_TICKET = """
 INSERT INTO tickets (ticket_id, branch_id, agency_id, service_id, channel, business_date, issued_at, status,
     estimated_wait_seconds, target_wait_seconds, counter_id, waiting_since, first_called_at, called_at,
-    serving_at, completed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+    serving_at, completed_at, slot_start)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (ticket_id) DO UPDATE SET
     agency_id = EXCLUDED.agency_id, service_id = EXCLUDED.service_id, channel = EXCLUDED.channel,
     business_date = EXCLUDED.business_date, issued_at = EXCLUDED.issued_at, status = EXCLUDED.status,
     estimated_wait_seconds = EXCLUDED.estimated_wait_seconds,
     target_wait_seconds = EXCLUDED.target_wait_seconds, counter_id = EXCLUDED.counter_id,
     waiting_since = EXCLUDED.waiting_since, first_called_at = EXCLUDED.first_called_at,
-    called_at = EXCLUDED.called_at, serving_at = EXCLUDED.serving_at, completed_at = EXCLUDED.completed_at
+    called_at = EXCLUDED.called_at, serving_at = EXCLUDED.serving_at, completed_at = EXCLUDED.completed_at,
+    slot_start = EXCLUDED.slot_start
 """
 _UPSERT_COUNTER = """
 INSERT INTO counters (branch_id, counter_id, status, active_ticket_id, idle_since, idle_seconds)
@@ -86,6 +87,7 @@ def _ticket_row(t: TicketFact) -> tuple[object, ...]:
         t.called_at,
         t.serving_at,
         t.completed_at,
+        t.slot_start,
     )
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from services.platform import openapi, validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import counters, directory, limits, problems, schemas, sessions, tickets
+from services.ticketing import booking_api, counters, directory, limits, problems, schemas, sessions, tickets
 from services.ticketing.auth import User
 from services.ticketing.domain import qr
 from services.ticketing.domain.lifecycle import CounterAction, TicketAction
@@ -111,6 +111,7 @@ async def issue_ticket(request: web.Request) -> web.Response:
     header = request.headers.get("Idempotency-Key")
     key = validation.validate_param("Idempotency-Key", header, schemas.IdempotencyKey).value
     body = await validation.json_body(request, schemas.IssueTicketRequest)
+    await booking_api.require_kiosk(request, body.channel)
     ticket, created = await tickets.issue_ticket_idempotent(
         request.app[POOL],
         request.app[CLOCK](),
@@ -463,7 +464,7 @@ ELSEWHERE = [
 
 def add_routes(app: web.Application) -> None:
     """Register every ``/api/v1`` route and serve ``/openapi.json`` documenting every route of the app."""
-    openapi.register(app, [*operations(), *ELSEWHERE])
+    openapi.register(app, [*operations(), *booking_api.operations(), *ELSEWHERE, *booking_api.PAGES])
     openapi.serve(
         app,
         title="Antrian ticketing",

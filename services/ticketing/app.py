@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     GC_COLLECTOR,
@@ -31,10 +31,12 @@ from services.ticketing import (
     accounts_api,
     admin_api,
     api,
+    booking_api,
     console_api,
     db,
     kiosk_api,
     limits,
+    notify,
     pages,
     problems,
     sessions,
@@ -89,6 +91,9 @@ def init_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
         app.cleanup_ctx.append(_relay)
     if settings.housekeeping_enabled:
         app.cleanup_ctx.append(_housekeeping)
+    if settings.notify_enabled:
+        app.cleanup_ctx.append(_notifications)
+    booking_api.setup(app)
     add_health_routes(app, CHECKS)
     app.router.add_get("/metrics", metrics)
     api.add_routes(app)
@@ -170,6 +175,26 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     housekeeper.start()
     yield
     await housekeeper.stop()
+
+
+async def _notifications(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with ClientSession() as session:
+        notifier: notify.Notifier = (
+            notify.WebhookNotifier(session, str(settings.webhook_url), settings.webhook_secret)
+            if settings.webhook_url
+            else notify.LogNotifier()
+        )
+        dispatcher = notify.Dispatcher(
+            app[POOL],
+            app[CLOCK],
+            notifier,
+            interval=settings.notify_interval_seconds,
+            max_attempts=settings.notify_max_attempts,
+        )
+        dispatcher.start()
+        yield
+        await dispatcher.stop()
 
 
 async def _database_up(app: web.Application) -> bool:

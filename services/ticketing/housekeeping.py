@@ -33,7 +33,7 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter
 
 from services.events import EventType
-from services.ticketing import audit, outbox
+from services.ticketing import audit, bookings, outbox
 from services.ticketing.domain.dayclose import CancelReason, LeftOver, left_over
 from services.ticketing.domain.lifecycle import ReturnWindow, TicketAction, TicketStatus, ticket_transition
 from services.ticketing.domain.schedule import parse_zone
@@ -190,6 +190,9 @@ class Housekeeper:
         self._closed.inc(closed)
         expired = await expire_parked(self._pool, now, self._window, batch_size=self._batch_size)
         purged = await purge_idempotency_keys(self._pool, now)
+        expired = await bookings.expire(self._pool, now)  # booking no-shows: the check-in window closed
+        if expired:
+            log.info("housekeeping: %d booking(s) expired", expired)
         if purged:
             log.info("housekeeping: %d idempotency key(s) purged", purged)
         purged_audit = await audit.purge(self._pool, now - self._audit_retention)

@@ -19,6 +19,7 @@ FILES = {
     "ticket": ("ticket.html", "text/html"),
     "admin": ("admin.html", "text/html"),
     "supervisor": ("supervisor.html", "text/html"),
+    "book": ("book.html", "text/html"),
 }
 # The pages' scripts, styles and images: every such file of pages/, read once at start-up.
 STATIC_TYPES = {
@@ -61,6 +62,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/kiosk/{branch_id}", serve("kiosk"))
     app.router.add_get("/counter", serve("counter"))
     app.router.add_get("/t/{ticket_id}", serve("ticket"))
+    app.router.add_get("/book/{branch_id}", serve("book"))
     app.router.add_get("/admin", serve("admin"))
     app.router.add_get("/supervisor/{branch_id}", serve("supervisor"))
     files = static_files()

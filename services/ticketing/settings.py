@@ -101,3 +101,11 @@ class Settings(KafkaSettings):
     survey_desk_window_minutes: int = Field(
         15, alias="TICKETING_SURVEY_DESK_WINDOW_MINUTES", ge=1, le=24 * 60
     )
+    # Appointments (antrian online) and the notification port.
+    nik_secret: Text = Field("antrian-dev-nik-key", alias="TICKETING_NIK_SECRET", repr=False)
+    webhook_url: HttpUrl | None = Field(None, alias="TICKETING_WEBHOOK_URL")
+    webhook_secret: Text = Field("antrian-dev-webhook-key", alias="TICKETING_WEBHOOK_SECRET", repr=False)
+    notify_enabled: bool = Field(True, alias="TICKETING_NOTIFY")
+    notify_interval_seconds: float = Field(5.0, alias="TICKETING_NOTIFY_INTERVAL", gt=0, le=3600)
+    notify_max_attempts: int = Field(8, alias="TICKETING_NOTIFY_MAX_ATTEMPTS", ge=1, le=100)
+    require_kiosk_token: bool = Field(False, alias="TICKETING_REQUIRE_KIOSK_TOKEN")

@@ -31,6 +31,7 @@ GRAFANA = ROOT / "deploy" / "grafana"
 _HISTOGRAMS = {
     "qms_wait_seconds", "qms_walk_seconds", "qms_service_seconds", "qms_wait_estimate_error_seconds",
     "qms_event_lag_seconds", "qms_http_request_duration_seconds", "qms_display_event_lag_seconds",
+    "qms_slot_punctuality_seconds",
 }  # fmt: skip
 _OTHERS = {
     "qms_tickets_issued_total", "qms_tickets_called_total", "qms_tickets_recalled_total",
@@ -41,7 +42,7 @@ _OTHERS = {
     "qms_display_messages_sent_total", "qms_display_clients_dropped_total", "qms_queue_waiting",
     "qms_counters_open", "qms_oldest_waiting_seconds", "qms_consumer_lag", "qms_ikm_score",
     "qms_ikm_responses", "qms_outbox_backlog", "qms_display_connections", "qms_display_consumer_lag",
-    "up", "process_resident_memory_bytes", "process_cpu_seconds_total",
+    "qms_appointments_total", "up", "process_resident_memory_bytes", "process_cpu_seconds_total",
 }  # fmt: skip
 KNOWN_METRICS = _OTHERS | {f"{h}_{s}" for h in _HISTOGRAMS for s in ("bucket", "sum", "count")}
 DASHBOARD_TITLES = {"Hall today", "Counters and operators", "Service levels and IKM", "System health"}

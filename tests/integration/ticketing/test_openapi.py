@@ -70,7 +70,12 @@ async def test_an_operation_reads_a_body_exactly_when_it_documents_one(hall: Hal
     doc = await openapi(hall)
     auth = await admin_auth(hall.client)
     ticket = await (await hall.issue()).json()
-    values = {"branch_id": hall.branch, "counter_id": hall.counter(1), "ticket_id": ticket["id"]}
+    values = {
+        "branch_id": hall.branch,
+        "counter_id": hall.counter(1),
+        "ticket_id": ticket["id"],
+        "code": "ABCDEFGH",
+    }
     posts = [(path, op) for path, method, op in operations(doc) if method == "POST"]
     posts.sort(key=lambda p: p[0] == "/api/v1/auth/logout")  # it ends the session the others use
     assert len(posts) >= 10

@@ -399,3 +399,27 @@ def test_a_bad_field_after_good_events_leaves_the_state_unchanged(
     screen = _fold(hall.events)
     _refused_without_a_trace(screen, lambda: hall.ticket(kind, number, "5", **extra), match)
     assert screen.seq <= hall.seq
+
+
+def test_appointment_events_pass_the_screen_by() -> None:
+    hall = _busy_hall()
+    booked = hall._emit(
+        EventType.APPOINTMENT_BOOKED,
+        "K7M2Q9XD",
+        {
+            "booking_code": "K7M2Q9XD",
+            "slot_date": TODAY + timedelta(days=7),  # booked today for next week
+            "service_id": "ktp",
+            "service_name": "KTP",
+            "agency_id": "disdukcapil",
+            "slot_start": (T0 + timedelta(days=7)).isoformat(),
+            "slot_end": (T0 + timedelta(days=7, minutes=30)).isoformat(),
+            "status": "booked",
+            "booked_at": T0.isoformat(),
+        },
+    )
+    screen = _fold(hall.events[:-1])
+    before = snapshot(screen, today=TODAY)
+    assert apply(screen, booked, today=TODAY, tz=TZ) is None
+    after = snapshot(screen, today=TODAY)
+    assert after == {**before, "seq": before["seq"] + 1}

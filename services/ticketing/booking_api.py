@@ -269,11 +269,5 @@ PAGES = [
     Operation("GET", "/book/{branch_id}", None, "Booking page: agency, service, date, slot; code and QR",
               ("pages",), (Param("branch_id", "path", {"type": "string"}),),
               responses={200: Content(media_type="text/html")}),
-    *(Operation("GET", f"/static/{name}", None, summary, ("pages",),
-                responses={200: Content(media_type=media)})
-      for name, summary, media in (
-          ("book.css", "The booking page's stylesheet", "text/css"),
-          ("book.js", "The booking page's script", "text/javascript"),
-          ("kiosk-checkin.js", "The kiosk's check-in by booking code", "text/javascript"),
-      )),
+    # its script and stylesheet are served by pages.py's /static/{filename}
 ]  # fmt: skip

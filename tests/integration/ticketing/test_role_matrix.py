@@ -49,6 +49,31 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/static/common.css"): PUBLIC,
     ("GET", "/admin"): PUBLIC,
     ("GET", "/supervisor/{branch_id}"): PUBLIC,
+    # the kiosk, the printed ticket and the desk survey (issue 12): citizens' pages and data
+    ("GET", "/api/v1/branches/{branch_id}/kiosk"): PUBLIC,
+    ("GET", "/api/v1/branches/{branch_id}/services/search"): PUBLIC,
+    ("GET", "/api/v1/tickets/{ticket_id}/escpos"): PUBLIC,
+    ("GET", "/print/{ticket_id}"): PUBLIC,
+    ("GET", "/api/v1/counters/{counter_id}/survey"): PUBLIC,
+    ("POST", "/api/v1/counters/{counter_id}/survey"): PUBLIC,
+    ("GET", "/counter/{counter_id}/survey-sign"): PUBLIC,
+    ("GET", "/survey/desk/{counter_id}"): PUBLIC,
+    # the console (issue 12): the live stream carries public hints only
+    ("GET", "/api/v1/branches/{branch_id}/live"): PUBLIC,
+    ("POST", "/api/v1/counters/{counter_id}/park"): COUNTER,
+    ("POST", "/api/v1/tickets/{ticket_id}/return"): COUNTER,
+    ("POST", "/api/v1/tickets/{ticket_id}/reactivate"): COUNTER,
+    ("GET", "/api/v1/counters/{counter_id}/queue"): COUNTER,
+    ("GET", "/api/v1/counters/{counter_id}/console"): COUNTER,
+    # online booking (issue 14): citizens hold a booking by its code
+    ("GET", "/book/{branch_id}"): PUBLIC,
+    ("GET", "/api/v1/services/{service_id}/slots"): PUBLIC,
+    ("POST", "/api/v1/bookings"): PUBLIC,
+    ("GET", "/api/v1/bookings/{code}"): PUBLIC,
+    ("GET", "/api/v1/bookings/{code}/qr.svg"): PUBLIC,
+    ("PATCH", "/api/v1/bookings/{code}"): PUBLIC,
+    ("DELETE", "/api/v1/bookings/{code}"): PUBLIC,
+    ("POST", "/api/v1/bookings/{code}/check-in"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("GET", "/api/v1/branches"): PUBLIC,
     ("GET", "/api/v1/branches/{branch_id}"): PUBLIC,
@@ -204,6 +229,8 @@ async def url_for(world: World, path: str, own: bool) -> str:
         "service_id": f"{branch}-ktp",
         "username": f"{branch}-victim",
         "session_id": str(uuid.uuid4()),
+        "code": "NOSUCHCODE",
+        "filename": "common.css",
     }
     if "{ticket_id}" in path:
         values["ticket_id"] = await world.ticket(branch)

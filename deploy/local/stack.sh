@@ -185,6 +185,7 @@ test_deps() {  # what the browser and Prometheus tests need besides
     need_cmd chromium chromium
     need_cmd prometheus prometheus
     need_cmd promtool prometheus
+    need_cmd npm npm  # fetches the pinned axe-core for the accessibility checks
 }
 
 # ---------------------------------------------------------------- Kafka

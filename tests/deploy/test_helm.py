@@ -132,12 +132,6 @@ def test_the_services_settings_accept_the_chart_environment(values: str) -> None
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the services do not read Kafka SASL settings yet: the production values' SCRAM users "
-    "(only ticketing's relay writes queue.events) need KAFKA_SECURITY_PROTOCOL / KAFKA_SASL_* "
-    "in each settings.py",
-)
 def test_the_services_read_the_kafka_credentials_the_production_values_give_them() -> None:
     documented = documented_variables()
     for name, deployment in by_component("production", "Deployment").items():

@@ -71,7 +71,7 @@ class Desk:
 
 
 @dataclass(frozen=True, slots=True)
-class Hall:
+class SimulatedBranch:
     """The branch being simulated."""
 
     timezone: str
@@ -79,7 +79,7 @@ class Hall:
     desks: tuple[Desk, ...]
 
 
-def banjarbaru() -> Hall:
+def banjarbaru() -> SimulatedBranch:
     """A small MPP modelled on Banjarbaru: five agencies, six services, six counters."""
     dukcapil = ("disdukcapil", "Disdukcapil")
     services = (
@@ -98,7 +98,7 @@ def banjarbaru() -> Hall:
         Desk("loket-5", "Loket 5", "lantai-2", ("paspor",), "petugas-5"),
         Desk("loket-6", "Loket 6", "lantai-2", ("skck", "bpjs-kesehatan"), "petugas-6"),
     )
-    return Hall(timezone="Asia/Makassar", services=services, desks=desks)
+    return SimulatedBranch(timezone="Asia/Makassar", services=services, desks=desks)
 
 
 @dataclass(slots=True)
@@ -141,7 +141,7 @@ class Day:
 class _Simulation:
     """Discrete-event simulation of one branch; ``run`` returns its events."""
 
-    def __init__(self, hall: Hall, branch_id: str, start: datetime, rng: random.Random) -> None:
+    def __init__(self, hall: SimulatedBranch, branch_id: str, start: datetime, rng: random.Random) -> None:
         self.hall, self.branch, self.start, self.rng = hall, branch_id, start, rng
         self.zone = ZoneInfo(hall.timezone)
         self.desks = {d.id: _Desk(d) for d in hall.desks}
@@ -419,7 +419,7 @@ def build_day(
     hours: float = 8.0,
     close_day: bool = False,
     first_sequence: int = 1,
-    hall: Hall | None = None,
+    hall: SimulatedBranch | None = None,
 ) -> Day:
     """Simulate one hall day from ``start`` over ``hours`` of event time (pure, deterministic).
 

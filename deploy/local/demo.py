@@ -435,7 +435,7 @@ class Record:
             self.ids.setdefault(outcome, []).append(ticket_id)
 
 
-class Hall:
+class DemoBranch:
     """One branch played through the API: the arrivals and one operator per open counter."""
 
     def __init__(self, api: Api, options: Options, branch: Mapping[str, Any]) -> None:
@@ -752,7 +752,7 @@ async def play(options: Options, password: str) -> tuple[int, Record | None]:
         try:
             branch = await load_branch(api, options.branch)
             await api.login()
-            hall = Hall(api, options, branch)
+            hall = DemoBranch(api, options, branch)
             log.info(
                 "antrian demo: %s (%s, %s) at %s · %s citizens/min · speed ×%g · %s",
                 branch["name"], branch["id"], branch["timezone"], options.url, options.rate, options.speed,

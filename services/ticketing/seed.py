@@ -17,7 +17,7 @@ import asyncpg
 import yaml
 
 from services.ticketing.auth import hash_password
-from services.ticketing.domain.hall import Hall, User, parse_hall
+from services.ticketing.domain.hall import HallPlan, User, parse_hall
 from services.ticketing.errors import HallFileError
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ DEMO_PASSWORD_ENV = "ANTRIAN_DEMO_OPERATOR_PASSWORD"  # noqa: S105  (a variable 
 DEMO_PASSWORD_DEFAULT = "petugas-demo"  # noqa: S105
 
 
-def load_hall_file(path: Path) -> Hall:
+def load_hall_file(path: Path) -> HallPlan:
     """Read and validate one hall file (YAML or JSON)."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -39,7 +39,7 @@ def load_hall_file(path: Path) -> Hall:
         raise HallFileError(f"{path}: {exc.detail}") from exc
 
 
-async def seed_hall(conn: asyncpg.Connection, hall: Hall, env: Mapping[str, str]) -> dict[str, int]:
+async def seed_hall(conn: asyncpg.Connection, hall: HallPlan, env: Mapping[str, str]) -> dict[str, int]:
     """Upsert the hall in one transaction; return counts of what it holds."""
     async with conn.transaction():
         policy = hall.calling

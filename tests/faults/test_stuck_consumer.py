@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 import services.metrics.app
 from tests.conftest import SchemaFactory, TopicFactory
 from tests.faults.conftest import samples, start_metrics, wait_until
-from tests.integration.metrics.conftest import Hall
+from tests.integration.metrics.conftest import MetricsHallKit
 from tests.integration.metrics.halls import hall_day
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -37,7 +37,7 @@ async def test_a_stuck_partition_makes_metrics_unready_with_a_true_lag(
 ) -> None:
     monkeypatch.setattr(services.metrics.app, "STUCK_AFTER", 3.0)  # instead of 30 s, to keep the test short
     topic, dlq, schema = await new_topic(partitions=1), await new_topic(partitions=1), await new_schema()
-    hall = Hall(topic, dlq, schema, f"metrics-{schema}", kafka_bootstrap, database_url)
+    hall = MetricsHallKit(topic, dlq, schema, f"metrics-{schema}", kafka_bootstrap, database_url)
     events = hall_day("stuck-" + schema.removeprefix("test_"), 4)
     client = await start_metrics(kafka_bootstrap, database_url, topic, dlq, schema)
     conn = await asyncpg.connect(database_url)

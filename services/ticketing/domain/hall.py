@@ -1,7 +1,7 @@
 """The declarative hall file: a branch, its agencies, services, counters and staff.
 
 :func:`parse_hall` validates the already-parsed YAML/JSON document and returns a
-:class:`Hall`; every problem is reported as a HallFileError that names the
+:class:`HallPlan`; every problem is reported as a HallFileError that names the
 offending entry. The file format is documented in ``deploy/halls/README.md``.
 """
 
@@ -77,7 +77,7 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
-class Hall:
+class HallPlan:
     """One branch and everything in it."""
 
     id: str
@@ -91,7 +91,7 @@ class Hall:
     users: tuple[User, ...]
 
 
-def parse_hall(doc: object) -> Hall:
+def parse_hall(doc: object) -> HallPlan:
     """Validate a hall document and return the hall, or raise HallFileError naming the problem."""
     if not isinstance(doc, Mapping) or not isinstance(doc.get("branch"), Mapping):
         raise HallFileError("a hall file is a mapping with a 'branch' section")
@@ -110,7 +110,7 @@ def parse_hall(doc: object) -> Hall:
     agencies, services = _agencies(doc.get("agencies"), branch_id)
     counters = _counters(doc.get("counters"), branch_id, {s.id for s in services})
     users = _users(doc.get("users"), {c.id for c in counters})
-    return Hall(
+    return HallPlan(
         id=branch_id,
         name=_text(branch.get("name"), "branch.name"),
         timezone=str(branch.get("timezone")),

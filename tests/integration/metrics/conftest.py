@@ -30,7 +30,7 @@ def closed_port() -> int:
 
 
 @dataclass
-class Hall:
+class MetricsHallKit:
     """One test's own topics, schema and consumer group."""
 
     topic: str
@@ -89,12 +89,12 @@ class Hall:
 @pytest.fixture
 async def hall(
     new_topic: TopicFactory, new_schema: SchemaFactory, kafka_bootstrap: str, database_url: str
-) -> Hall:
+) -> MetricsHallKit:
     """A fresh topic (3 partitions), DLQ topic, schema and group."""
     topic = await new_topic(partitions=3)
     dlq = await new_topic(partitions=1, prefix="test.dlq.")
     schema = await new_schema()
-    return Hall(topic, dlq, schema, f"metrics-{schema}", kafka_bootstrap, database_url)
+    return MetricsHallKit(topic, dlq, schema, f"metrics-{schema}", kafka_bootstrap, database_url)
 
 
 Starter = Callable[..., Awaitable[TestClient[Any, Any]]]

@@ -9,13 +9,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from services.events import DLQ_REASON_HEADER, EventType
-from tests.integration.metrics.conftest import Hall, Starter, key, scrape, wait_until
+from tests.integration.metrics.conftest import MetricsHallKit, Starter, key, scrape, wait_until
 from tests.unit.metrics.events import survey_event, ticket_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
-async def _dead_letters(hall: Hall, count: int) -> list[tuple[bytes, dict[str, bytes]]]:
+async def _dead_letters(hall: MetricsHallKit, count: int) -> list[tuple[bytes, dict[str, bytes]]]:
     consumer = AIOKafkaConsumer(hall.dlq, bootstrap_servers=hall.kafka, auto_offset_reset="earliest")
     await consumer.start()
     found: list[tuple[bytes, dict[str, bytes]]] = []
@@ -29,7 +29,7 @@ async def _dead_letters(hall: Hall, count: int) -> list[tuple[bytes, dict[str, b
     return found
 
 
-async def test_malformed_events_are_dead_lettered(hall: Hall, start_metrics: Starter) -> None:
+async def test_malformed_events_are_dead_lettered(hall: MetricsHallKit, start_metrics: Starter) -> None:
     branch = "dlq-" + hall.schema.removeprefix("test_")
     unknown = ticket_event(EventType.TICKET_ISSUED, 0, ticket="u", branch=branch, sequence=2).to_dict()
     unknown["type"] = "ticket.teleported"

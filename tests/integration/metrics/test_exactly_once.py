@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.events import EventType
-from tests.integration.metrics.conftest import Hall, Starter, key, scrape, wait_until
+from tests.integration.metrics.conftest import MetricsHallKit, Starter, key, scrape, wait_until
 from tests.integration.metrics.halls import hall_day, marker
 from tests.unit.metrics.events import at, counter_event, ticket_event
 
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 TICKETS = 12
 
 
-def _branch(hall: Hall) -> str:
+def _branch(hall: MetricsHallKit) -> str:
     return "b-" + hall.schema.removeprefix("test_")
 
 
@@ -37,11 +37,11 @@ def _fixed_clock() -> datetime:
     return at(420)  # 16:00 WITA on the same business day
 
 
-async def _processed_count(hall: Hall) -> int:
+async def _processed_count(hall: MetricsHallKit) -> int:
     return int(await hall.fetchval("SELECT count(*) FROM processed_events"))
 
 
-async def _reset_group(hall: Hall) -> None:
+async def _reset_group(hall: MetricsHallKit) -> None:
     """Move the group's committed offsets back to the start, as an operator's reset would."""
     consumer = AIOKafkaConsumer(bootstrap_servers=hall.kafka, group_id=hall.group, enable_auto_commit=False)
     await consumer.start()
@@ -54,7 +54,7 @@ async def _reset_group(hall: Hall) -> None:
         await consumer.stop()
 
 
-async def test_redelivery_and_replay_do_not_double(hall: Hall, start_metrics: Starter) -> None:
+async def test_redelivery_and_replay_do_not_double(hall: MetricsHallKit, start_metrics: Starter) -> None:
     branch = _branch(hall)
     events = hall_day(branch, TICKETS)
     client = await start_metrics(hall.settings(), _fixed_clock)
@@ -95,7 +95,7 @@ async def test_redelivery_and_replay_do_not_double(hall: Hall, start_metrics: St
         assert _figures(await scrape(service), branch) == first
 
 
-async def test_restart_keeps_gauges_right(hall: Hall, start_metrics: Starter) -> None:
+async def test_restart_keeps_gauges_right(hall: MetricsHallKit, start_metrics: Starter) -> None:
     branch = _branch(hall)
     now = at(30)
 
@@ -145,7 +145,7 @@ async def test_restart_keeps_gauges_right(hall: Hall, start_metrics: Starter) ->
     assert _figures(await scrape(restarted), branch) == before
 
 
-async def test_two_replicas_in_one_group_count_once(hall: Hall, start_metrics: Starter) -> None:
+async def test_two_replicas_in_one_group_count_once(hall: MetricsHallKit, start_metrics: Starter) -> None:
     branches = [f"r{i}-" + hall.schema.removeprefix("test_")[:8] for i in range(4)]
     days = {b: hall_day(b, 6) for b in branches}
     half = {b: len(events) // 2 for b, events in days.items()}

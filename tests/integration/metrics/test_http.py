@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from services.events import EventType
-from tests.integration.metrics.conftest import Hall, Starter, key, scrape, wait_until
+from tests.integration.metrics.conftest import MetricsHallKit, Starter, key, scrape, wait_until
 from tests.integration.metrics.halls import hall_day
 from tests.unit.metrics.events import counter_event, survey_event, ticket_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
-async def _running(hall: Hall, start_metrics: Starter) -> tuple[Any, str]:
+async def _running(hall: MetricsHallKit, start_metrics: Starter) -> tuple[Any, str]:
     branch = "h-" + hall.schema.removeprefix("test_")
     events = hall_day(branch, 6)  # 4 completed, 2 waiting (both cancelled below)
     seq = itertools.count(100)
@@ -51,7 +51,7 @@ async def _running(hall: Hall, start_metrics: Starter) -> tuple[Any, str]:
     return client, branch
 
 
-async def test_reports_ikm_and_health(hall: Hall, start_metrics: Starter) -> None:
+async def test_reports_ikm_and_health(hall: MetricsHallKit, start_metrics: Starter) -> None:
     client, branch = await _running(hall, start_metrics)
 
     response = await client.get("/api/v1/reports/daily", params={"branch": branch, "date": "2026-11-28"})
@@ -146,7 +146,7 @@ async def test_reports_ikm_and_health(hall: Hall, start_metrics: Starter) -> Non
     ],
 )
 async def test_bad_input_is_a_problem_not_a_500(
-    hall: Hall, start_metrics: Starter, path: str, status: int
+    hall: MetricsHallKit, start_metrics: Starter, path: str, status: int
 ) -> None:
     client = await start_metrics(hall.settings())
     response = await client.get(path)

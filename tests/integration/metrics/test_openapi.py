@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.contract import documented_routes, served_routes
-from tests.integration.metrics.conftest import Hall, Starter
+from tests.integration.metrics.conftest import MetricsHallKit, Starter
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
 async def test_every_route_is_documented_and_every_documented_route_exists(
-    hall: Hall, start_metrics: Starter
+    hall: MetricsHallKit, start_metrics: Starter
 ) -> None:
     client = await start_metrics(hall.settings())
     doc = await (await client.get("/openapi.json")).json()

@@ -11,13 +11,13 @@ import aiohttp
 import pytest
 
 from services.metrics import keys
-from tests.integration.metrics.conftest import Hall, Starter, closed_port, key, scrape, wait_until
+from tests.integration.metrics.conftest import MetricsHallKit, Starter, closed_port, key, scrape, wait_until
 from tests.integration.metrics.halls import hall_day
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
-def _env(hall: Hall, port: int) -> dict[str, str]:
+def _env(hall: MetricsHallKit, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": hall.kafka,
@@ -33,7 +33,7 @@ def _env(hall: Hall, port: int) -> dict[str, str]:
     }
 
 
-async def test_serves_and_stops_on_sigterm(hall: Hall) -> None:
+async def test_serves_and_stops_on_sigterm(hall: MetricsHallKit) -> None:
     port = closed_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.metrics", env=_env(hall, port), stderr=asyncio.subprocess.PIPE
@@ -64,7 +64,7 @@ async def test_serves_and_stops_on_sigterm(hall: Hall) -> None:
             await process.wait()
 
 
-async def test_migrate_command_and_bad_settings(hall: Hall) -> None:
+async def test_migrate_command_and_bad_settings(hall: MetricsHallKit) -> None:
     env = _env(hall, closed_port())
     migrate = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.metrics", "migrate", env=env
@@ -97,7 +97,7 @@ async def test_migrate_command_and_bad_settings(hall: Hall) -> None:
     assert b"Traceback" not in err
 
 
-async def test_readyz_names_a_database_that_is_gone(hall: Hall, start_metrics: Starter) -> None:
+async def test_readyz_names_a_database_that_is_gone(hall: MetricsHallKit, start_metrics: Starter) -> None:
     events = hall_day("gone-" + hall.schema.removeprefix("test_"), 3)
     client = await start_metrics(hall.settings())
     await hall.produce(events)
@@ -120,7 +120,7 @@ async def test_readyz_names_a_database_that_is_gone(hall: Hall, start_metrics: S
     assert report.content_type == "application/problem+json"
 
 
-async def test_consumer_lag_reaches_zero(hall: Hall, start_metrics: Starter) -> None:
+async def test_consumer_lag_reaches_zero(hall: MetricsHallKit, start_metrics: Starter) -> None:
     events = hall_day("lag-" + hall.schema.removeprefix("test_"), 5)
     client = await start_metrics(hall.settings())
     await hall.produce(events)

@@ -8,7 +8,7 @@ import pytest
 
 from services.metrics import keys
 from services.metrics.app import purge_once
-from tests.integration.metrics.conftest import Hall, Starter, key, scrape, wait_until
+from tests.integration.metrics.conftest import MetricsHallKit, Starter, key, scrape, wait_until
 from tests.integration.metrics.halls import hall_day
 from tests.unit.metrics.events import at
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 async def test_old_marks_are_purged_in_batches_and_recent_ones_kept(
-    hall: Hall, start_metrics: Starter
+    hall: MetricsHallKit, start_metrics: Starter
 ) -> None:
     branch = "b-" + hall.schema.removeprefix("test_")
     events = hall_day(branch, 4)

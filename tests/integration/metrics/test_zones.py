@@ -21,7 +21,7 @@ import pytest
 from services.events import CloudEvent, EventType
 from services.ticketing.domain.numbering import business_date
 from services.ticketing.eventdata import ticket_event
-from tests.integration.metrics.conftest import Hall, Starter, wait_until
+from tests.integration.metrics.conftest import MetricsHallKit, Starter, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -56,7 +56,9 @@ def _issued(branch: str, zone: str, at: datetime, n: int) -> CloudEvent:
     )
 
 
-async def test_business_days_follow_each_branchs_own_midnight(hall: Hall, start_metrics: Starter) -> None:
+async def test_business_days_follow_each_branchs_own_midnight(
+    hall: MetricsHallKit, start_metrics: Starter
+) -> None:
     suffix = hall.schema.removeprefix("test_")
     branches = {zone: f"z{i}-{suffix}" for i, zone in enumerate(EXPECTED)}
     seq = itertools.count(1)

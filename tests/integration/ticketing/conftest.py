@@ -111,7 +111,7 @@ def new_branch_id() -> str:
 
 
 @dataclass
-class Hall:
+class TicketingHallKit:
     """A running ticketing app with a seeded test hall."""
 
     client: TestClient[Any, Any]
@@ -197,7 +197,7 @@ async def seed(database_url: str, schema: str, doc: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-async def hall(database_url: str, new_schema: SchemaFactory) -> AsyncIterator[Hall]:
+async def hall(database_url: str, new_schema: SchemaFactory) -> AsyncIterator[TicketingHallKit]:
     """The ticketing app on a fresh schema with a small always-open hall (relay off)."""
     schema = await new_schema()
     clock = Clock()
@@ -209,6 +209,6 @@ async def hall(database_url: str, new_schema: SchemaFactory) -> AsyncIterator[Ha
     try:
         contract.contract = Contract(await (await client.get("/openapi.json")).json())
         await seed(database_url, schema, hall_doc(branch))
-        yield Hall(client, clock, branch, schema)
+        yield TicketingHallKit(client, clock, branch, schema)
     finally:
         await client.close()

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from services.ticketing.domain.hall import parse_hall
-from tests.integration.ticketing.conftest import Hall, admin_auth, hall_doc, new_branch_id, seed
+from tests.integration.ticketing.conftest import TicketingHallKit, admin_auth, hall_doc, new_branch_id, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -21,20 +21,22 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def login(hall: Hall, username: str, password: str = STAFF_PASSWORD) -> str:
+async def login(hall: TicketingHallKit, username: str, password: str = STAFF_PASSWORD) -> str:
     resp = await hall.client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert resp.status == 200, await resp.text()
     return str((await resp.json())["token"])
 
 
-async def make_user(hall: Hall, auth: dict[str, str], username: str, role: str, **extra: Any) -> str:
+async def make_user(
+    hall: TicketingHallKit, auth: dict[str, str], username: str, role: str, **extra: Any
+) -> str:
     body = {"username": username, "password": STAFF_PASSWORD, "role": role, "branch_id": hall.branch, **extra}
     resp = await hall.client.post("/api/v1/users", json=body, headers=auth)
     assert resp.status == 201, await resp.text()
     return await login(hall, username)
 
 
-async def outbox_types(hall: Hall, database_url: str) -> list[dict[str, Any]]:
+async def outbox_types(hall: TicketingHallKit, database_url: str) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(database_url, server_settings={"search_path": hall.schema})
     try:
         rows = await conn.fetch("SELECT event FROM outbox ORDER BY id")
@@ -43,7 +45,7 @@ async def outbox_types(hall: Hall, database_url: str) -> list[dict[str, Any]]:
     return [json.loads(r["event"]) for r in rows]
 
 
-async def test_logout_sessions_and_password_change(hall: Hall) -> None:
+async def test_logout_sessions_and_password_change(hall: TicketingHallKit) -> None:
     admin = await admin_auth(hall.client)
     token = await make_user(hall, admin, f"{hall.branch}-sup", "supervisor")
     other = await login(hall, f"{hall.branch}-sup")
@@ -64,7 +66,9 @@ async def test_logout_sessions_and_password_change(hall: Hall) -> None:
     assert (await hall.client.get("/api/v1/auth/sessions", headers=bearer(token))).status == 401
 
 
-async def test_login_names_the_branch_and_a_disabled_users_token_is_refused_at_once(hall: Hall) -> None:
+async def test_login_names_the_branch_and_a_disabled_users_token_is_refused_at_once(
+    hall: TicketingHallKit,
+) -> None:
     admin = await admin_auth(hall.client)
     token = await make_user(hall, admin, f"{hall.branch}-ba", "branch_admin")
     resp = await hall.client.post(
@@ -78,7 +82,9 @@ async def test_login_names_the_branch_and_a_disabled_users_token_is_refused_at_o
     assert (await hall.client.get("/api/v1/users", headers=bearer(token))).status == 401
 
 
-async def test_master_data_changes_live_audited_and_announced(hall: Hall, database_url: str) -> None:
+async def test_master_data_changes_live_audited_and_announced(
+    hall: TicketingHallKit, database_url: str
+) -> None:
     admin = await admin_auth(hall.client)
     ba = await make_user(hall, admin, f"{hall.branch}-ba", "branch_admin")
     b = hall.branch
@@ -147,7 +153,7 @@ async def test_master_data_changes_live_audited_and_announced(hall: Hall, databa
 
 
 async def test_export_round_trips_through_the_hall_loader(
-    hall: Hall, database_url: str, new_schema: Any
+    hall: TicketingHallKit, database_url: str, new_schema: Any
 ) -> None:
     admin = await admin_auth(hall.client)
     b = hall.branch
@@ -185,7 +191,7 @@ async def test_export_round_trips_through_the_hall_loader(
     assert hall_doc  # the fixture's document is the origin of both
 
 
-async def test_issuing_switch_refuses_with_the_supervisors_reason(hall: Hall) -> None:
+async def test_issuing_switch_refuses_with_the_supervisors_reason(hall: TicketingHallKit) -> None:
     admin = await admin_auth(hall.client)
     sup = await make_user(hall, admin, f"{hall.branch}-sup", "supervisor")
     url = f"/api/v1/services/{hall.service('ktp')}/issuing"
@@ -207,7 +213,7 @@ async def test_issuing_switch_refuses_with_the_supervisors_reason(hall: Hall) ->
 
 
 async def test_supervisor_moves_cancels_closes_and_announces_in_own_branch_only(
-    hall: Hall, database_url: str
+    hall: TicketingHallKit, database_url: str
 ) -> None:
     admin = await admin_auth(hall.client)
     sup = await make_user(hall, admin, f"{hall.branch}-sup", "supervisor")
@@ -251,7 +257,7 @@ async def test_supervisor_moves_cancels_closes_and_announces_in_own_branch_only(
     assert any(e["type"] == "hall.announcement" for e in events)
 
 
-async def test_housekeeping_purges_audit_entries_past_their_retention(hall: Hall) -> None:
+async def test_housekeeping_purges_audit_entries_past_their_retention(hall: TicketingHallKit) -> None:
     from datetime import timedelta
 
     from services.ticketing.housekeeping import Housekeeper

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from tests.integration.ticketing.conftest import Hall, hall_doc, new_branch_id, seed
+from tests.integration.ticketing.conftest import TicketingHallKit, hall_doc, new_branch_id, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -29,7 +29,7 @@ async def problem(resp: Any, status: int) -> dict[str, Any]:
     return dict(body)
 
 
-async def outbox_events(hall: Hall, database_url: str) -> list[dict[str, Any]]:
+async def outbox_events(hall: TicketingHallKit, database_url: str) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(database_url, server_settings={"search_path": hall.schema})
     try:
         rows = await conn.fetch("SELECT event FROM outbox ORDER BY id")
@@ -38,7 +38,7 @@ async def outbox_events(hall: Hall, database_url: str) -> list[dict[str, Any]]:
     return [json.loads(r["event"]) for r in rows]
 
 
-async def test_issue_returns_number_position_and_estimate(hall: Hall) -> None:
+async def test_issue_returns_number_position_and_estimate(hall: TicketingHallKit) -> None:
     first = await hall.issue()
     assert first.status == 201
     one = await first.json()
@@ -56,7 +56,7 @@ async def test_issue_returns_number_position_and_estimate(hall: Hall) -> None:
     assert (await again.json())["position"] == 1
 
 
-async def test_idempotency_key_returns_the_same_ticket(hall: Hall) -> None:
+async def test_idempotency_key_returns_the_same_ticket(hall: TicketingHallKit) -> None:
     headers = {"Idempotency-Key": "kiosk-7-tap-1"}
     url = f"/api/v1/branches/{hall.branch}/tickets"
     body = {"service_id": hall.service("ktp")}
@@ -80,7 +80,7 @@ async def test_idempotency_key_returns_the_same_ticket(hall: Hall) -> None:
     assert (await again.json())["id"] == (await a.json())["id"]  # kiosk is the default channel
 
 
-async def test_the_estimate_follows_open_counters_and_real_service_times(hall: Hall) -> None:
+async def test_the_estimate_follows_open_counters_and_real_service_times(hall: TicketingHallKit) -> None:
     tickets = [await (await hall.issue()).json() for _ in range(5)]
     last = f"/api/v1/tickets/{tickets[-1]['id']}"
 
@@ -127,7 +127,7 @@ JSON = {"Content-Type": "application/json"}
     ],
 )
 async def test_bad_bodies_get_problems(
-    hall: Hall, body: bytes, status: int, pointers: list[str] | None
+    hall: TicketingHallKit, body: bytes, status: int, pointers: list[str] | None
 ) -> None:
     if b"%s" in body:
         body = body.replace(b"%s", hall.service("ktp").encode())
@@ -138,7 +138,7 @@ async def test_bad_bodies_get_problems(
         assert all(e["detail"] for e in refused["errors"])
 
 
-async def test_each_offending_survey_score_is_named(hall: Hall) -> None:
+async def test_each_offending_survey_score_is_named(hall: TicketingHallKit) -> None:
     ticket = await (await hall.issue()).json()
     url = f"/api/v1/tickets/{ticket['id']}/survey"
     refused = await problem(
@@ -152,7 +152,7 @@ async def test_each_offending_survey_score_is_named(hall: Hall) -> None:
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
 )
-async def test_json_endpoints_refuse_other_media_types(hall: Hall, content_type: str) -> None:
+async def test_json_endpoints_refuse_other_media_types(hall: TicketingHallKit, content_type: str) -> None:
     body = json.dumps({"service_id": hall.service("ktp")}).encode()
     # (from a foreign page, i.e. with a foreign Origin, such writes are refused before: 403,
     # tests/faults/test_abuse_limits.py)
@@ -168,7 +168,7 @@ async def test_json_endpoints_refuse_other_media_types(hall: Hall, content_type:
     assert (await hall.client.post(url, data=body, headers=JSON)).status == 201
 
 
-async def test_huge_body_unknown_ids_and_wrong_methods(hall: Hall) -> None:
+async def test_huge_body_unknown_ids_and_wrong_methods(hall: TicketingHallKit) -> None:
     huge = b'{"service_id": "' + b"x" * 200_000 + b'"}'
     await problem(await hall.client.post(f"/api/v1/branches/{hall.branch}/tickets", data=huge), 413)
     await problem(await hall.client.post("/api/v1/branches/nowhere/tickets", json={"service_id": "x"}), 404)
@@ -184,7 +184,7 @@ async def test_huge_body_unknown_ids_and_wrong_methods(hall: Hall) -> None:
     await problem(resp, 422)
 
 
-async def test_full_lifecycle_and_survey(hall: Hall, database_url: str) -> None:
+async def test_full_lifecycle_and_survey(hall: TicketingHallKit, database_url: str) -> None:
     ticket = await (await hall.issue(priority_group="lansia")).json()
     await problem(await hall.act(1, "call-next"), 409)  # counter closed
     assert (await hall.act(1, "open")).status == 200
@@ -246,7 +246,7 @@ async def test_full_lifecycle_and_survey(hall: Hall, database_url: str) -> None:
     assert events[5]["data"]["completed_at"] > events[5]["data"]["serving_at"]
 
 
-async def test_no_show_needs_recall_and_time(hall: Hall) -> None:
+async def test_no_show_needs_recall_and_time(hall: TicketingHallKit) -> None:
     await hall.issue()
     await hall.act(1, "open")
     await hall.act(1, "call-next")
@@ -258,7 +258,7 @@ async def test_no_show_needs_recall_and_time(hall: Hall) -> None:
     assert (await gone.json())["status"] == "no_show"
 
 
-async def test_transfer_keeps_number_and_place(hall: Hall, database_url: str) -> None:
+async def test_transfer_keeps_number_and_place(hall: TicketingHallKit, database_url: str) -> None:
     first = await (await hall.issue("pkb")).json()
     hall.clock.advance(seconds=1)
     later = await (await hall.issue("ktp")).json()
@@ -285,7 +285,7 @@ async def test_transfer_keeps_number_and_place(hall: Hall, database_url: str) ->
     assert (data["status"], data["number"]) == ("waiting", "C001")
 
 
-async def test_concurrent_double_tap_gives_one_ticket(hall: Hall) -> None:
+async def test_concurrent_double_tap_gives_one_ticket(hall: TicketingHallKit) -> None:
     url = f"/api/v1/branches/{hall.branch}/tickets"
     body = {"service_id": hall.service("ktp")}
     taps = await asyncio.gather(
@@ -296,7 +296,7 @@ async def test_concurrent_double_tap_gives_one_ticket(hall: Hall) -> None:
     assert (await (await hall.issue()).json())["number"] == "A002"
 
 
-async def test_cancel_only_while_waiting(hall: Hall) -> None:
+async def test_cancel_only_while_waiting(hall: TicketingHallKit) -> None:
     one = await (await hall.issue()).json()
     two = await (await hall.issue()).json()
     cancelled = await hall.client.post(f"/api/v1/tickets/{two['id']}/cancel")
@@ -310,7 +310,7 @@ async def test_cancel_only_while_waiting(hall: Hall) -> None:
     assert (await hall.act(1, "call-next")).status == 204  # the cancelled one is never called
 
 
-async def test_priority_first_but_capped(hall: Hall) -> None:
+async def test_priority_first_but_capped(hall: TicketingHallKit) -> None:
     normal = [await (await hall.issue()).json() for _ in range(2)]
     prio = [await (await hall.issue(priority=True)).json() for _ in range(3)]
     await hall.act(1, "open")
@@ -324,7 +324,7 @@ async def test_priority_first_but_capped(hall: Hall) -> None:
     assert order == [prio[0]["id"], prio[1]["id"], normal[0]["id"], prio[2]["id"], normal[1]["id"]]
 
 
-async def test_pausing_does_not_reset_the_priority_streak(hall: Hall) -> None:
+async def test_pausing_does_not_reset_the_priority_streak(hall: TicketingHallKit) -> None:
     normal = await (await hall.issue()).json()
     prio = [await (await hall.issue(priority=True)).json() for _ in range(3)]
     await hall.act(1, "open")
@@ -340,7 +340,7 @@ async def test_pausing_does_not_reset_the_priority_streak(hall: Hall) -> None:
     assert order == [prio[0]["id"], prio[1]["id"], normal["id"]]
 
 
-async def test_auth_rules(hall: Hall) -> None:
+async def test_auth_rules(hall: TicketingHallKit) -> None:
     url = f"/api/v1/counters/{hall.counter(1)}/open"
     await problem(await hall.client.post(url), 401)
     await problem(await hall.client.post(url, headers={"Authorization": "Bearer nope"}), 401)
@@ -355,7 +355,7 @@ async def test_auth_rules(hall: Hall) -> None:
     await problem(await hall.client.post(url, headers={"Authorization": f"Bearer {token}"}), 401)
 
 
-async def test_admin_may_call_a_specific_ticket(hall: Hall, database_url: str) -> None:
+async def test_admin_may_call_a_specific_ticket(hall: TicketingHallKit, database_url: str) -> None:
     first = await (await hall.issue()).json()
     second = await (await hall.issue()).json()
     await hall.act(1, "open")
@@ -375,7 +375,7 @@ async def test_admin_may_call_a_specific_ticket(hall: Hall, database_url: str) -
     assert "business day" in stale["detail"]
 
 
-async def test_quota_refusal_says_why_and_when(hall: Hall) -> None:
+async def test_quota_refusal_says_why_and_when(hall: TicketingHallKit) -> None:
     for _ in range(3):
         assert (await hall.issue("kk")).status == 201
     body = await problem(await hall.issue("kk"), 409)
@@ -388,7 +388,7 @@ async def test_quota_refusal_says_why_and_when(hall: Hall) -> None:
     assert f"Silakan datang kembali {local:%Y-%m-%d %H:%M} (Asia/Makassar)." in body["detail"]
 
 
-async def test_numbers_restart_at_local_midnight(hall: Hall) -> None:
+async def test_numbers_restart_at_local_midnight(hall: TicketingHallKit) -> None:
     wita = ZoneInfo("Asia/Makassar")
     hall.clock.now = datetime(2026, 11, 30, 23, 59, 30, tzinfo=wita)
     before = await (await hall.issue()).json()
@@ -402,7 +402,7 @@ async def test_numbers_restart_at_local_midnight(hall: Hall) -> None:
     assert hall.clock.now.astimezone(UTC).date().isoformat() == "2026-11-30"
 
 
-async def test_branch_views_and_queue(hall: Hall) -> None:
+async def test_branch_views_and_queue(hall: TicketingHallKit) -> None:
     await hall.issue()
     await hall.issue(priority=True)
     branches = await (await hall.client.get("/api/v1/branches")).json()
@@ -418,7 +418,7 @@ async def test_branch_views_and_queue(hall: Hall) -> None:
     assert queue["waiting"] == 2
 
 
-async def test_operations_endpoints(hall: Hall) -> None:
+async def test_operations_endpoints(hall: TicketingHallKit) -> None:
     assert (await hall.client.get("/healthz")).status == 200
     ready = await hall.client.get("/readyz")
     assert ready.status == 200
@@ -433,7 +433,7 @@ async def test_operations_endpoints(hall: Hall) -> None:
     assert hall.branch not in metrics  # route patterns, never raw paths
 
 
-async def test_pages_are_served(hall: Hall) -> None:
+async def test_pages_are_served(hall: TicketingHallKit) -> None:
     ticket = await (await hall.issue()).json()
     qr = await hall.client.get(f"/api/v1/tickets/{ticket['id']}/qr.svg")
     assert qr.status == 200
@@ -451,7 +451,9 @@ async def test_pages_are_served(hall: Hall) -> None:
         assert marker in await resp.text()
 
 
-async def test_hours_breaks_and_holidays_refuse_with_a_time_to_return(hall: Hall, database_url: str) -> None:
+async def test_hours_breaks_and_holidays_refuse_with_a_time_to_return(
+    hall: TicketingHallKit, database_url: str
+) -> None:
     branch = new_branch_id()
     weekdays = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-15:00")
     doc = hall_doc(
@@ -481,7 +483,9 @@ async def test_hours_breaks_and_holidays_refuse_with_a_time_to_return(hall: Hall
     assert (await hall.client.post(url, json=body)).status == 201
 
 
-async def test_a_service_has_its_own_break_holiday_and_cutoff(hall: Hall, database_url: str) -> None:
+async def test_a_service_has_its_own_break_holiday_and_cutoff(
+    hall: TicketingHallKit, database_url: str
+) -> None:
     branch = new_branch_id()
     doc = hall_doc(branch, hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-15:00"))
     samsat = doc["agencies"][1]["services"][0]  # Pajak (C): the cashier closes early and counts cash at noon

@@ -15,7 +15,7 @@ from services.ticketing.app import init_app
 from services.ticketing.keys import POOL
 from tests.conftest import SchemaFactory
 from tests.integration.ticketing.conftest import (
-    Hall,
+    TicketingHallKit,
     admin_auth,
     hall_doc,
     new_branch_id,
@@ -28,29 +28,29 @@ pytestmark = pytest.mark.timeout(120)
 WITA = ZoneInfo("Asia/Makassar")
 
 
-async def _rules(hall: Hall, service: str, rules: str) -> None:
+async def _rules(hall: TicketingHallKit, service: str, rules: str) -> None:
     await hall.client.server.app[POOL].execute(
         "UPDATE services SET booking = $2::jsonb WHERE id = $1", hall.service(service), rules
     )
 
 
-async def _slots(hall: Hall, service: str, day: str) -> list[dict[str, Any]]:
+async def _slots(hall: TicketingHallKit, service: str, day: str) -> list[dict[str, Any]]:
     resp = await hall.client.get(f"/api/v1/services/{hall.service(service)}/slots", params={"date": day})
     assert resp.status == 200, await resp.text()
     items: list[dict[str, Any]] = (await resp.json())["items"]
     return items
 
 
-def _tomorrow(hall: Hall) -> str:
+def _tomorrow(hall: TicketingHallKit) -> str:
     return (hall.clock().astimezone(WITA).date() + timedelta(days=1)).isoformat()
 
 
-async def _book(hall: Hall, service: str, start: str, **extra: Any) -> Any:
+async def _book(hall: TicketingHallKit, service: str, start: str, **extra: Any) -> Any:
     body = {"service_id": hall.service(service), "slot_start": start, **extra}
     return await hall.client.post("/api/v1/bookings", json=body)
 
 
-async def test_slots_follow_the_schedule_and_count_seats(hall: Hall) -> None:
+async def test_slots_follow_the_schedule_and_count_seats(hall: TicketingHallKit) -> None:
     await _rules(hall, "ktp", '{"slot_minutes": 60, "slot_capacity": 2}')
     items = await _slots(hall, "ktp", _tomorrow(hall))
     assert len(items) == 24  # the test hall is open all day
@@ -66,7 +66,7 @@ async def test_slots_follow_the_schedule_and_count_seats(hall: Hall) -> None:
     assert (await got.json())["slot_start"] == items[10]["start"]
 
 
-async def test_200_concurrent_bookings_never_overfill_a_slot(hall: Hall) -> None:
+async def test_200_concurrent_bookings_never_overfill_a_slot(hall: TicketingHallKit) -> None:
     await _rules(hall, "ktp", '{"slot_minutes": 30, "slot_capacity": 5}')
     start = (await _slots(hall, "ktp", _tomorrow(hall)))[20]["start"]
     for i in range(2):
@@ -94,7 +94,7 @@ async def test_200_concurrent_bookings_never_overfill_a_slot(hall: Hall) -> None
     assert (await full.json())["type"].endswith("slot-full")
 
 
-async def test_one_active_booking_per_person_per_service_and_day(hall: Hall) -> None:
+async def test_one_active_booking_per_person_per_service_and_day(hall: TicketingHallKit) -> None:
     await _rules(hall, "ktp", '{"require_nik": true}')
     items = await _slots(hall, "ktp", _tomorrow(hall))
     nik = "6372012345678901"
@@ -115,7 +115,7 @@ async def test_one_active_booking_per_person_per_service_and_day(hall: Hall) -> 
     assert all(nik not in (r["person_key"] or "") for r in stored)
 
 
-async def test_reschedule_moves_the_seat(hall: Hall) -> None:
+async def test_reschedule_moves_the_seat(hall: TicketingHallKit) -> None:
     await _rules(hall, "ktp", '{"slot_minutes": 60, "slot_capacity": 1}')
     items = await _slots(hall, "ktp", _tomorrow(hall))
     code = (await (await _book(hall, "ktp", items[8]["start"])).json())["code"]
@@ -126,7 +126,7 @@ async def test_reschedule_moves_the_seat(hall: Hall) -> None:
     assert (await _book(hall, "ktp", items[9]["start"])).status == 409
 
 
-async def _booking_near_now(hall: Hall, minutes_before: float) -> tuple[str, datetime]:
+async def _booking_near_now(hall: TicketingHallKit, minutes_before: float) -> tuple[str, datetime]:
     """A booking of a slot tomorrow, with the clock moved to ``minutes_before`` its start."""
     await _rules(hall, "ktp", '{"slot_minutes": 30, "slot_capacity": 4}')
     items = await _slots(hall, "ktp", _tomorrow(hall))
@@ -137,7 +137,7 @@ async def _booking_near_now(hall: Hall, minutes_before: float) -> tuple[str, dat
     return code, start
 
 
-async def test_check_in_queues_the_ticket_at_its_slot_start(hall: Hall) -> None:
+async def test_check_in_queues_the_ticket_at_its_slot_start(hall: TicketingHallKit) -> None:
     code, start = await _booking_near_now(hall, 40)
     early = await hall.client.post(f"/api/v1/bookings/{code}/check-in")
     assert early.status == 409
@@ -166,7 +166,7 @@ async def test_check_in_queues_the_ticket_at_its_slot_start(hall: Hall) -> None:
     assert order == [(await before.json())["number"], ticket["number"], (await after.json())["number"]]
 
 
-async def test_a_late_arrival_becomes_a_walk_in(hall: Hall) -> None:
+async def test_a_late_arrival_becomes_a_walk_in(hall: TicketingHallKit) -> None:
     code, _start = await _booking_near_now(hall, -16)
     resp = await hall.client.post(f"/api/v1/bookings/{code}/check-in")
     assert resp.status == 201, await resp.text()
@@ -179,7 +179,7 @@ async def test_a_late_arrival_becomes_a_walk_in(hall: Hall) -> None:
     assert booking["ticket_id"] == ticket["id"]
 
 
-async def test_bookings_not_checked_in_expire(hall: Hall) -> None:
+async def test_bookings_not_checked_in_expire(hall: TicketingHallKit) -> None:
     code, start = await _booking_near_now(hall, 0)
     pool = hall.client.server.app[POOL]
     assert await bookings.expire(pool, start + timedelta(minutes=10)) == 0
@@ -207,7 +207,7 @@ async def test_bookings_not_checked_in_expire(hall: Hall) -> None:
         ("PATCH", "/api/v1/bookings/ABCDEFGH", {"slot_start": "2026-01-01T10:00:00Z"}),
     ],
 )
-async def test_bad_input_is_a_4xx_problem(hall: Hall, method: str, path: str, body: Any) -> None:
+async def test_bad_input_is_a_4xx_problem(hall: TicketingHallKit, method: str, path: str, body: Any) -> None:
     ktp = hall.service("ktp")
     if body is not None:
         body = {k: v.replace("{ktp}", ktp) for k, v in body.items()}
@@ -216,7 +216,7 @@ async def test_bad_input_is_a_4xx_problem(hall: Hall, method: str, path: str, bo
     assert resp.headers["Content-Type"].startswith("application/problem+json")
 
 
-async def test_one_nik_is_throttled_whatever_its_address(hall: Hall) -> None:
+async def test_one_nik_is_throttled_whatever_its_address(hall: TicketingHallKit) -> None:
     start = (await _slots(hall, "ktp", _tomorrow(hall)))[30]["start"]
     nik = "6372019999999999"
     statuses = [(await _book(hall, "ktp", start, nik=nik)).status for _ in range(5)]

@@ -8,13 +8,13 @@ from datetime import datetime
 import pytest
 
 from services.ticketing.domain.calling import Candidate, choose_next, next_streak
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import TicketingHallKit
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-async def test_drain_order_matches_the_reference(hall: Hall, seed: int) -> None:
+async def test_drain_order_matches_the_reference(hall: TicketingHallKit, seed: int) -> None:
     rng = random.Random(seed)
     services = [hall.service("ktp"), hall.service("kk")]  # counter 1 serves both, in this order
     waiting: list[Candidate] = []

@@ -26,7 +26,14 @@ from services.ticketing.app import init_app
 from services.ticketing.housekeeping import Housekeeper, PassResult
 from services.ticketing.keys import POOL
 from tests.conftest import SchemaFactory, TopicFactory
-from tests.integration.ticketing.conftest import Clock, Hall, hall_doc, new_branch_id, seed, settings_for
+from tests.integration.ticketing.conftest import (
+    Clock,
+    TicketingHallKit,
+    hall_doc,
+    new_branch_id,
+    seed,
+    settings_for,
+)
 from tests.integration.ticketing.kafka_read import read_events
 from tests.prometheus.stack import eventually
 
@@ -37,18 +44,20 @@ BEFORE_MIDNIGHT = datetime(2026, 11, 30, 23, 50, tzinfo=WIT)  # 14:50 UTC
 AFTER_MIDNIGHT = datetime(2026, 12, 1, 0, 5, tzinfo=WIT)  # 15:05 UTC, the same UTC day
 
 
-def pool_of(hall: Hall) -> asyncpg.Pool:
+def pool_of(hall: TicketingHallKit) -> asyncpg.Pool:
     return hall.client.server.app[POOL]
 
 
-def housekeeper(hall: Hall, *, batch_size: int = 200, pool: asyncpg.Pool | None = None) -> Housekeeper:
+def housekeeper(
+    hall: TicketingHallKit, *, batch_size: int = 200, pool: asyncpg.Pool | None = None
+) -> Housekeeper:
     return Housekeeper(pool or pool_of(hall), hall.clock, interval=60, batch_size=batch_size)
 
 
 @pytest.fixture
 async def relayed(
     kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
-) -> AsyncIterator[tuple[Hall, str]]:
+) -> AsyncIterator[tuple[TicketingHallKit, str]]:
     """A hall in Jayapura (WIT) at 23:50 whose relay publishes to a fresh topic; housekeeping off."""
     topic = await new_topic(partitions=1)
     schema = await new_schema()
@@ -61,18 +70,18 @@ async def relayed(
     client: TestClient[Any, Any] = TestClient(TestServer(init_app(settings, clock=clock)))
     await client.start_server()
     try:
-        yield Hall(client, clock, branch, schema), topic
+        yield TicketingHallKit(client, clock, branch, schema), topic
     finally:
         await client.close()
 
 
-async def ticket(hall: Hall, ticket_id: str) -> dict[str, Any]:
+async def ticket(hall: TicketingHallKit, ticket_id: str) -> dict[str, Any]:
     resp = await hall.client.get(f"/api/v1/tickets/{ticket_id}")
     assert resp.status == 200, await resp.text()
     return dict(await resp.json())
 
 
-async def issue(hall: Hall, service: str = "ktp", **body: Any) -> dict[str, Any]:
+async def issue(hall: TicketingHallKit, service: str = "ktp", **body: Any) -> dict[str, Any]:
     resp = await hall.issue(service, **body)
     assert resp.status == 201, await resp.text()
     return dict(await resp.json())
@@ -83,7 +92,7 @@ async def ok(resp: Any) -> dict[str, Any]:
     return dict(await resp.json())
 
 
-async def outbox_count(database_url: str, hall: Hall) -> int:
+async def outbox_count(database_url: str, hall: TicketingHallKit) -> int:
     conn = await asyncpg.connect(database_url, server_settings={"search_path": hall.schema})
     try:
         return int(await conn.fetchval("SELECT count(*) FROM outbox"))
@@ -96,7 +105,7 @@ def cancellations(events: list[CloudEvent]) -> Counter[str]:
 
 
 async def test_midnight_closes_the_queue_and_leaves_counters_alone(
-    relayed: tuple[Hall, str], kafka_bootstrap: str, database_url: str
+    relayed: tuple[TicketingHallKit, str], kafka_bootstrap: str, database_url: str
 ) -> None:
     hall, topic = relayed
     await ok(await hall.act(1, "open"))
@@ -156,7 +165,7 @@ async def test_midnight_closes_the_queue_and_leaves_counters_alone(
 
 
 async def test_concurrent_passes_cancel_each_ticket_once(
-    relayed: tuple[Hall, str], kafka_bootstrap: str, database_url: str
+    relayed: tuple[TicketingHallKit, str], kafka_bootstrap: str, database_url: str
 ) -> None:
     hall, topic = relayed
     issued = [await issue(hall, service) for service in ("ktp", "pkb") for _ in range(20)]
@@ -186,7 +195,7 @@ async def test_the_app_closes_the_day_on_its_own(database_url: str, new_schema: 
     client: TestClient[Any, Any] = TestClient(TestServer(init_app(settings, clock=clock)))
     await client.start_server()
     try:
-        hall = Hall(client, clock, branch, schema)
+        hall = TicketingHallKit(client, clock, branch, schema)
         waiting = await issue(hall)
         await asyncio.sleep(1.5)  # passes ran before midnight: nothing to close
         assert (await ticket(hall, waiting["id"]))["status"] == "waiting"
@@ -204,7 +213,7 @@ async def test_the_app_closes_the_day_on_its_own(database_url: str, new_schema: 
         await client.close()  # stops the loop; a hang here fails the test's timeout
 
 
-async def test_old_idempotency_keys_are_purged(hall: Hall) -> None:
+async def test_old_idempotency_keys_are_purged(hall: TicketingHallKit) -> None:
     url = f"/api/v1/branches/{hall.branch}/tickets"
     body = {"service_id": hall.service("ktp")}
 

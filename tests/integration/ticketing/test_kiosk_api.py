@@ -11,13 +11,13 @@ import pytest
 
 from services.ticketing import printagent
 from services.ticketing.domain.numbering import quota_allows
-from tests.integration.ticketing.conftest import Hall, admin_auth
+from tests.integration.ticketing.conftest import TicketingHallKit, admin_auth
 from tests.unit.ticketing.test_escpos import decode, qr_payloads
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 
-async def board(hall: Hall) -> dict[str, dict[str, object]]:
+async def board(hall: TicketingHallKit) -> dict[str, dict[str, object]]:
     resp = await hall.client.get(f"/api/v1/branches/{hall.branch}/kiosk")
     assert resp.status == 200, await resp.text()
     data = await resp.json()
@@ -25,7 +25,7 @@ async def board(hall: Hall) -> dict[str, dict[str, object]]:
     return {s["service_id"]: s for s in data["services"]}
 
 
-async def test_the_board_shows_waiting_counts_waits_and_issuing_state(hall: Hall) -> None:
+async def test_the_board_shows_waiting_counts_waits_and_issuing_state(hall: TicketingHallKit) -> None:
     before = await board(hall)
     assert set(before) == {hall.service("ktp"), hall.service("kk"), hall.service("pkb")}
     assert all(s["issuing"]["state"] == "open" for s in before.values())
@@ -41,7 +41,9 @@ async def test_the_board_shows_waiting_counts_waits_and_issuing_state(hall: Hall
     assert issued["estimated_wait_seconds"] == ktp["estimated_wait_seconds"]
 
 
-async def test_a_used_up_quota_is_shown_closed_before_the_tap_with_the_same_retry_at(hall: Hall) -> None:
+async def test_a_used_up_quota_is_shown_closed_before_the_tap_with_the_same_retry_at(
+    hall: TicketingHallKit,
+) -> None:
     for _ in range(3):  # Kartu Keluarga's quota is 3
         assert (await hall.issue("kk")).status == 201
     kk = (await board(hall))[hall.service("kk")]
@@ -57,7 +59,7 @@ async def test_a_used_up_quota_is_shown_closed_before_the_tap_with_the_same_retr
     assert not quota_allows(4, 3)
 
 
-async def test_search_finds_services_with_typos_and_refuses_bad_queries(hall: Hall) -> None:
+async def test_search_finds_services_with_typos_and_refuses_bad_queries(hall: TicketingHallKit) -> None:
     path = f"/api/v1/branches/{hall.branch}/services/search"
     found = await (await hall.client.get(path, params={"q": "kartu kluarga"})).json()
     assert found["items"][0]["service_id"] == hall.service("kk")
@@ -74,7 +76,9 @@ async def test_search_finds_services_with_typos_and_refuses_bad_queries(hall: Ha
     assert (await hall.client.get("/api/v1/branches/NOPE!/kiosk")).status == 404
 
 
-async def test_the_escpos_ticket_carries_the_number_and_a_qr_of_the_citizen_page(hall: Hall) -> None:
+async def test_the_escpos_ticket_carries_the_number_and_a_qr_of_the_citizen_page(
+    hall: TicketingHallKit,
+) -> None:
     ticket = await (await hall.issue("ktp")).json()
     resp = await hall.client.get(f"/api/v1/tickets/{ticket['id']}/escpos")
     assert resp.status == 200
@@ -92,7 +96,7 @@ async def test_the_escpos_ticket_carries_the_number_and_a_qr_of_the_citizen_page
     assert (await hall.client.get(missing)).status == 404
 
 
-async def test_the_print_page_and_its_files_are_served(hall: Hall) -> None:
+async def test_the_print_page_and_its_files_are_served(hall: TicketingHallKit) -> None:
     for path, media in (
         ("/print/anything", "text/html"),
         ("/static/print.css", "text/css"),
@@ -106,7 +110,7 @@ async def test_the_print_page_and_its_files_are_served(hall: Hall) -> None:
 
 
 async def test_the_print_agent_sends_the_ticket_to_a_device_file_and_a_network_printer(
-    hall: Hall, tmp_path: Path
+    hall: TicketingHallKit, tmp_path: Path
 ) -> None:
     ticket = await (await hall.issue("ktp")).json()
     base = str(hall.client.make_url("")).rstrip("/")

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import TicketingHallKit
 from tests.integration.ticketing.test_api import outbox_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -16,7 +16,7 @@ SCORES = [4, 3, 4, 4, 3, 4, 4, 3, 4]
 PROFILE = {"sex": "perempuan", "age_group": "30_39", "education": "s1", "occupation": "wirausaha"}
 
 
-async def serve_one(hall: Hall, n: int = 1) -> dict[str, Any]:
+async def serve_one(hall: TicketingHallKit, n: int = 1) -> dict[str, Any]:
     ticket = await (await hall.issue("ktp")).json()
     for action in ("open", "call-next", "start", "complete"):
         resp = await hall.act(n, action)
@@ -24,20 +24,20 @@ async def serve_one(hall: Hall, n: int = 1) -> dict[str, Any]:
     return dict(ticket)
 
 
-async def target(hall: Hall, n: int = 1) -> dict[str, Any]:
+async def target(hall: TicketingHallKit, n: int = 1) -> dict[str, Any]:
     resp = await hall.client.get(f"/api/v1/counters/{hall.counter(n)}/survey")
     assert resp.status == 200, await resp.text()
     return dict(await resp.json())
 
 
-async def answer(hall: Hall, n: int = 1, **body: Any) -> Any:
+async def answer(hall: TicketingHallKit, n: int = 1, **body: Any) -> Any:
     return await hall.client.post(
         f"/api/v1/counters/{hall.counter(n)}/survey", json={"scores": SCORES, **body}
     )
 
 
 async def test_the_desk_code_rates_the_latest_ticket_once_then_the_desk(
-    hall: Hall, database_url: str
+    hall: TicketingHallKit, database_url: str
 ) -> None:
     empty = await target(hall)
     assert (empty["ticket_id"], empty["counter_name"]) == (None, "Loket 1")
@@ -83,7 +83,7 @@ async def test_the_desk_code_rates_the_latest_ticket_once_then_the_desk(
     assert rows[1]["ticket_id"] is None
 
 
-async def test_the_window_and_the_counter_bound_what_a_desk_may_rate(hall: Hall) -> None:
+async def test_the_window_and_the_counter_bound_what_a_desk_may_rate(hall: TicketingHallKit) -> None:
     ticket = await serve_one(hall)
     hall.clock.advance(minutes=16)  # past the 15-minute window
     assert (await target(hall))["ticket_id"] is None
@@ -110,13 +110,13 @@ async def test_the_window_and_the_counter_bound_what_a_desk_may_rate(hall: Hall)
         {"scores": SCORES, "ticket_id": "not-a-uuid"},
     ],
 )
-async def test_bad_answers_are_422_problems(hall: Hall, body: dict[str, Any]) -> None:
+async def test_bad_answers_are_422_problems(hall: TicketingHallKit, body: dict[str, Any]) -> None:
     resp = await hall.client.post(f"/api/v1/counters/{hall.counter(1)}/survey", json=body)
     assert resp.status == 422, await resp.text()
     assert resp.content_type == "application/problem+json"
 
 
-async def test_unknown_counters_and_the_printable_sign(hall: Hall) -> None:
+async def test_unknown_counters_and_the_printable_sign(hall: TicketingHallKit) -> None:
     assert (await hall.client.get("/api/v1/counters/nope/survey")).status == 404
     assert (await hall.client.post("/api/v1/counters/nope/survey", json={"scores": SCORES})).status == 404
     assert (await hall.client.get("/counter/nope/survey-sign")).status == 404

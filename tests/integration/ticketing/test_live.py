@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import TicketingHallKit
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -26,7 +26,7 @@ async def _next_event(resp: Any) -> tuple[str, dict[str, Any]]:
             return name, json.loads(data)
 
 
-async def test_a_change_reaches_the_stream_of_its_branch(hall: Hall) -> None:
+async def test_a_change_reaches_the_stream_of_its_branch(hall: TicketingHallKit) -> None:
     # a session of its own: the hall client checks whole bodies against the contract, and this one never ends
     url = hall.client.make_url(f"/api/v1/branches/{hall.branch}/live")
     async with (
@@ -51,7 +51,7 @@ async def test_a_change_reaches_the_stream_of_its_branch(hall: Hall) -> None:
         assert (hint["type"], hint["counter_id"]) == ("counter.opened", hall.counter(1))
 
 
-async def test_the_stream_needs_its_media_type_and_a_known_branch(hall: Hall) -> None:
+async def test_the_stream_needs_its_media_type_and_a_known_branch(hall: TicketingHallKit) -> None:
     wrong = await hall.client.get(f"/api/v1/branches/{hall.branch}/live")
     assert wrong.status == 406
     assert wrong.content_type == "application/problem+json"

@@ -9,14 +9,14 @@ import pytest
 from aiohttp import web
 
 from tests.contract import served_routes
-from tests.integration.ticketing.conftest import Hall, admin_auth
+from tests.integration.ticketing.conftest import TicketingHallKit, admin_auth
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 JSON = {"Content-Type": "application/json"}
 
 
-async def openapi(hall: Hall) -> dict[str, Any]:
+async def openapi(hall: TicketingHallKit) -> dict[str, Any]:
     resp = await hall.client.get("/openapi.json")
     assert resp.status == 200
     return dict(await resp.json())
@@ -26,7 +26,7 @@ def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(path, method.upper(), op) for path, ops in doc["paths"].items() for method, op in ops.items()]
 
 
-async def test_every_route_is_documented_and_every_documented_route_exists(hall: Hall) -> None:
+async def test_every_route_is_documented_and_every_documented_route_exists(hall: TicketingHallKit) -> None:
     doc = await openapi(hall)
     assert doc["openapi"] == "3.1.0"
     documented = {(path, method) for path, method, _ in operations(doc)}
@@ -35,7 +35,7 @@ async def test_every_route_is_documented_and_every_documented_route_exists(hall:
     assert documented - served == set(), "documented routes that do not exist"
 
 
-async def test_every_operation_documents_its_parameters_and_responses(hall: Hall) -> None:
+async def test_every_operation_documents_its_parameters_and_responses(hall: TicketingHallKit) -> None:
     doc = await openapi(hall)
     for path, method, op in operations(doc):
         where = f"{method} {path}"
@@ -55,7 +55,7 @@ async def test_every_operation_documents_its_parameters_and_responses(hall: Hall
             assert {"401", "403"} <= set(op["responses"]), where
 
 
-async def test_the_login_response_schema_has_what_login_returns(hall: Hall) -> None:
+async def test_the_login_response_schema_has_what_login_returns(hall: TicketingHallKit) -> None:
     doc = await openapi(hall)
     ref = doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["200"]["content"]["application/json"]
     token = doc["components"]["schemas"][ref["schema"]["$ref"].rsplit("/", 1)[1]]
@@ -65,7 +65,7 @@ async def test_the_login_response_schema_has_what_login_returns(hall: Hall) -> N
     assert auth["Authorization"].startswith("Bearer ")
 
 
-async def test_an_operation_reads_a_body_exactly_when_it_documents_one(hall: Hall) -> None:
+async def test_an_operation_reads_a_body_exactly_when_it_documents_one(hall: TicketingHallKit) -> None:
     """A JSON array is refused (400) by every operation that reads a body, and ignored by the others."""
     doc = await openapi(hall)
     auth = await admin_auth(hall.client)
@@ -88,7 +88,7 @@ async def test_an_operation_reads_a_body_exactly_when_it_documents_one(hall: Hal
             assert resp.status != 400, f"POST {path} reads a body it does not document"
 
 
-async def test_a_route_missing_from_the_document_fails_the_check(hall: Hall) -> None:
+async def test_a_route_missing_from_the_document_fails_the_check(hall: TicketingHallKit) -> None:
     """The router comparison can fail: a route added without documentation is found."""
 
     async def hidden(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ from playwright.async_api import Browser, async_playwright, expect
 
 from services.ticketing.housekeeping import Housekeeper
 from services.ticketing.keys import POOL
-from tests.integration.ticketing.conftest import OPERATOR_PASSWORD, Hall
+from tests.integration.ticketing.conftest import OPERATOR_PASSWORD, TicketingHallKit
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(90)]
 
@@ -28,7 +28,9 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-async def test_a_citizen_takes_a_ticket_is_called_served_and_rates(hall: Hall, browser: Browser) -> None:
+async def test_a_citizen_takes_a_ticket_is_called_served_and_rates(
+    hall: TicketingHallKit, browser: Browser
+) -> None:
     url = hall.client.make_url
     kiosk = await browser.new_page(bypass_csp=True)  # wait_for_function evaluates strings
     await kiosk.goto(str(url(f"/kiosk/{hall.branch}")))
@@ -70,7 +72,9 @@ async def test_a_citizen_takes_a_ticket_is_called_served_and_rates(hall: Hall, b
     await expect(citizen.get_by_text("Terima kasih atas penilaian Anda.")).to_be_visible()
 
 
-async def test_the_citizen_learns_the_queue_of_that_day_was_closed(hall: Hall, browser: Browser) -> None:
+async def test_the_citizen_learns_the_queue_of_that_day_was_closed(
+    hall: TicketingHallKit, browser: Browser
+) -> None:
     citizen_cancels = await (await hall.issue()).json()
     left_over = await (await hall.issue()).json()
     await hall.client.post(f"/api/v1/tickets/{citizen_cancels['id']}/cancel")

@@ -18,24 +18,24 @@ import pytest
 from services.ticketing.domain.lifecycle import ReturnWindow
 from services.ticketing.housekeeping import expire_parked
 from services.ticketing.keys import POOL
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import TicketingHallKit
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
-async def _post(hall: Hall, path: str, user: str) -> Any:
+async def _post(hall: TicketingHallKit, path: str, user: str) -> Any:
     token = await hall.token(user)
     return await hall.client.post(path, headers={"Authorization": f"Bearer {token}"})
 
 
-async def _ticket(hall: Hall, ticket_id: str) -> dict[str, Any]:
+async def _ticket(hall: TicketingHallKit, ticket_id: str) -> dict[str, Any]:
     resp = await hall.client.get(f"/api/v1/tickets/{ticket_id}")
     assert resp.status == 200
     result: dict[str, Any] = await resp.json()
     return result
 
 
-async def test_a_parked_ticket_returns_to_its_original_place(hall: Hall) -> None:
+async def test_a_parked_ticket_returns_to_its_original_place(hall: TicketingHallKit) -> None:
     first = await (await hall.issue()).json()
     hall.clock.advance(seconds=30)
     later = [await (await hall.issue()).json() for _ in range(3)]
@@ -62,7 +62,7 @@ async def test_a_parked_ticket_returns_to_its_original_place(hall: Hall) -> None
     assert again["recall_count"] == 0
 
 
-async def test_return_and_reactivate_windows(hall: Hall) -> None:
+async def test_return_and_reactivate_windows(hall: TicketingHallKit) -> None:
     window = ReturnWindow()  # the settings' defaults: 15 and 10 minutes
     ticket = await (await hall.issue()).json()
     await hall.act(1, "open")
@@ -90,7 +90,7 @@ async def test_return_and_reactivate_windows(hall: Hall) -> None:
     assert old.status == 409
 
 
-async def test_a_returned_ticket_is_never_called_by_two_counters(hall: Hall) -> None:
+async def test_a_returned_ticket_is_never_called_by_two_counters(hall: TicketingHallKit) -> None:
     for _ in range(5):
         ticket = await (await hall.issue()).json()
         await hall.act(1, "open")
@@ -108,7 +108,7 @@ async def test_a_returned_ticket_is_never_called_by_two_counters(hall: Hall) -> 
         await hall.act(winner, "complete")
 
 
-async def test_random_days_keep_every_ticket_at_one_counter_at_most(hall: Hall) -> None:
+async def test_random_days_keep_every_ticket_at_one_counter_at_most(hall: TicketingHallKit) -> None:
     rng = random.Random(12)
     ids: list[str] = []
     await hall.act(1, "open")
@@ -142,7 +142,7 @@ async def test_random_days_keep_every_ticket_at_one_counter_at_most(hall: Hall) 
         )
 
 
-async def test_the_counter_queue_and_console(hall: Hall) -> None:
+async def test_the_counter_queue_and_console(hall: TicketingHallKit) -> None:
     tickets = [await (await hall.issue(priority=p)).json() for p in (False, True, False)]
     await hall.act(1, "open")
     token = await hall.token(f"{hall.branch}-op1")
@@ -179,7 +179,9 @@ async def test_the_counter_queue_and_console(hall: Hall) -> None:
         ("/api/v1/counters/nope/park", "op1", 404),
     ],
 )
-async def test_bad_requests_are_problems(hall: Hall, path: str, user: str | None, status: int) -> None:
+async def test_bad_requests_are_problems(
+    hall: TicketingHallKit, path: str, user: str | None, status: int
+) -> None:
     ticket = await (await hall.issue()).json()
     await hall.act(1, "open")
     url = path.format(missing=uuid.uuid4(), ticket=ticket["id"], counter=hall.counter(1))
@@ -191,7 +193,7 @@ async def test_bad_requests_are_problems(hall: Hall, path: str, user: str | None
     assert resp.content_type == "application/problem+json"
 
 
-async def test_a_pause_carries_its_reason(hall: Hall) -> None:
+async def test_a_pause_carries_its_reason(hall: TicketingHallKit) -> None:
     await hall.act(1, "open")
     bad = await hall.act(1, "pause", json={"reason": "tidur"})
     assert bad.status == 422

@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 from playwright.async_api import Browser, async_playwright
 
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import TicketingHallKit
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.timeout(90)]
 
@@ -29,7 +29,9 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-async def test_the_printed_qr_code_reads_back_as_the_ticket_page(hall: Hall, browser: Browser) -> None:
+async def test_the_printed_qr_code_reads_back_as_the_ticket_page(
+    hall: TicketingHallKit, browser: Browser
+) -> None:
     ticket = await (await hall.issue()).json()
     page = await browser.new_page()
     await page.goto(str(hall.client.make_url(f"/api/v1/tickets/{ticket['id']}/qr.svg")))

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ticketing.keys import POOL
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import TicketingHallKit
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -31,7 +31,7 @@ BODIES = st.one_of(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=BODIES, target=st.integers(0, 5))
-async def test_no_body_produces_a_500(hall: Hall, body: bytes, target: int) -> None:
+async def test_no_body_produces_a_500(hall: TicketingHallKit, body: bytes, target: int) -> None:
     token = await hall.token("admin")
     paths: list[tuple[str, dict[str, str]]] = [
         (f"/api/v1/branches/{hall.branch}/tickets", {}),
@@ -48,7 +48,7 @@ async def test_no_body_produces_a_500(hall: Hall, body: bytes, target: int) -> N
         assert resp.content_type == "application/problem+json"
 
 
-async def test_readyz_names_the_database_when_it_is_gone(hall: Hall) -> None:
+async def test_readyz_names_the_database_when_it_is_gone(hall: TicketingHallKit) -> None:
     await hall.client.app[POOL].close()
     resp = await hall.client.get("/readyz")
     assert resp.status == 503
@@ -58,7 +58,7 @@ async def test_readyz_names_the_database_when_it_is_gone(hall: Hall) -> None:
     assert "database" in body["detail"]
 
 
-async def test_nul_characters_and_odd_ids_are_refused_cleanly(hall: Hall) -> None:
+async def test_nul_characters_and_odd_ids_are_refused_cleanly(hall: TicketingHallKit) -> None:
     token = await hall.token("admin")
     auth = {"Authorization": f"Bearer {token}"}
     cases = [

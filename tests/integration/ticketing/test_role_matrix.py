@@ -19,7 +19,7 @@ import pytest
 from tests.integration.ticketing.conftest import (
     ADMIN_PASSWORD,
     OPERATOR_PASSWORD,
-    Hall,
+    TicketingHallKit,
     admin_auth,
     hall_doc,
     new_branch_id,
@@ -149,7 +149,7 @@ def allowed(rule: str, role: str, own: bool) -> bool:
 class World:
     """Two branches, a user of each role in the first, and fresh objects to act on."""
 
-    hall: Hall
+    hall: TicketingHallKit
     other: str
     tokens: dict[str, str] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)
@@ -195,7 +195,7 @@ BODIES: dict[tuple[str, str], Body] = {
 }  # fmt: skip
 
 
-async def build_world(hall: Hall, database_url: str) -> World:
+async def build_world(hall: TicketingHallKit, database_url: str) -> World:
     other = new_branch_id()
     await seed(database_url, hall.schema, hall_doc(other))
     world = World(hall, other)
@@ -264,7 +264,7 @@ def body_for(world: World, role: str, method: str, path: str, own: bool) -> Any:
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_every_route_answers_each_role_as_the_matrix_says(
-    hall: Hall, database_url: str, role: str
+    hall: TicketingHallKit, database_url: str, role: str
 ) -> None:
     world = await build_world(hall, database_url)
     doc = await (await hall.client.get("/openapi.json")).json()
@@ -292,7 +292,9 @@ async def test_every_route_answers_each_role_as_the_matrix_says(
     assert checked == 2 * len(routes)
 
 
-async def test_a_disabled_users_token_is_refused_on_the_next_request(hall: Hall, database_url: str) -> None:
+async def test_a_disabled_users_token_is_refused_on_the_next_request(
+    hall: TicketingHallKit, database_url: str
+) -> None:
     world = await build_world(hall, database_url)
     token = {"Authorization": f"Bearer {world.tokens['supervisor']}"}
     assert (await hall.client.get("/api/v1/auth/sessions", headers=token)).status == 200

@@ -172,7 +172,7 @@ async def ticket_action(
             )
         elif action is TicketAction.NO_SHOW:
             rule = NoShowRule(counter["no_show_min_recalls"], counter["no_show_min_seconds"])
-            check_no_show(rule, recall_count=row["recall_count"], first_called_at=row["called_at"], now=now)
+            check_no_show(rule, recall_count=row["recall_count"], called_at=row["called_at"], now=now)
             await _finish(conn, counter_id, ticket_id, after, now, "finished_at = $3")
             event, extra = EventType.TICKET_NO_SHOW, {"recall_count": row["recall_count"]}
         elif action is TicketAction.TRANSFER:

@@ -8,7 +8,8 @@ Rules, in order:
    tickets wait; then the oldest normal ticket gets its turn.
 3. Within a class, first come first served by ``queued_at`` (the original issue
    time: a transferred ticket keeps its place); the counter's service preference
-   order breaks ties, then the ticket id so the choice is deterministic.
+   order breaks ties, then the ticket number (unique in a branch's business day,
+   so the choice is deterministic).
 
 The store applies the same rules in SQL (``FOR UPDATE SKIP LOCKED`` per class in
 :func:`class_order`); :func:`choose_next` is the reference the tests hold it to.
@@ -38,6 +39,7 @@ class Candidate:
     service_id: str
     priority: bool
     queued_at: datetime
+    number: str
 
 
 def class_order(priority_streak: int, max_priority_streak: int) -> tuple[bool, bool]:
@@ -65,5 +67,5 @@ def choose_next(
     for want_priority in class_order(priority_streak, max_priority_streak):
         group = [c for c in eligible if c.priority is want_priority]
         if group:
-            return min(group, key=lambda c: (c.queued_at, rank[c.service_id], c.ticket_id))
+            return min(group, key=lambda c: (c.queued_at, rank[c.service_id], c.number))
     return None

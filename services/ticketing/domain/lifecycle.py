@@ -129,7 +129,12 @@ def park_expired(window: ReturnWindow, *, parked_at: datetime, now: datetime) ->
 
 @dataclass(frozen=True, slots=True)
 class NoShowRule:
-    """A no-show may be marked only after ``min_recalls`` recalls and ``min_seconds`` since the call."""
+    """A no-show may be marked only after ``min_recalls`` recalls and ``min_seconds`` since the call.
+
+    "The call" is the current call to the counter (``called_at``; a recall does
+    not move it), not the ticket's first call ever: a ticket transferred and
+    called again at another counter gets the full time there.
+    """
 
     min_recalls: int = 2
     min_seconds: int = 120
@@ -143,18 +148,16 @@ def ticket_transition(status: TicketStatus, action: TicketAction) -> TicketStatu
         raise IllegalTransition(f"a ticket that is {status.value} cannot {action.value}") from None
 
 
-def check_no_show(rule: NoShowRule, *, recall_count: int, first_called_at: datetime, now: datetime) -> None:
+def check_no_show(rule: NoShowRule, *, recall_count: int, called_at: datetime, now: datetime) -> None:
     """Raise IllegalTransition unless the ticket was recalled and waited long enough."""
     if recall_count < rule.min_recalls:
         raise IllegalTransition(
             f"no-show needs at least {rule.min_recalls} recall(s) first; this ticket has {recall_count}"
         )
-    earliest = first_called_at + timedelta(seconds=rule.min_seconds)
+    earliest = called_at + timedelta(seconds=rule.min_seconds)
     if now < earliest:
         left = int((earliest - now).total_seconds()) + 1
-        raise IllegalTransition(
-            f"no-show is allowed {rule.min_seconds} s after the first call; wait {left} s more"
-        )
+        raise IllegalTransition(f"no-show is allowed {rule.min_seconds} s after the call; wait {left} s more")
 
 
 class CounterStatus(enum.StrEnum):

@@ -258,6 +258,26 @@ async def test_no_show_needs_recall_and_time(hall: TicketingHallKit) -> None:
     assert (await gone.json())["status"] == "no_show"
 
 
+async def test_no_show_time_counts_from_the_call_at_this_counter_not_the_first_call(
+    hall: TicketingHallKit,
+) -> None:
+    await hall.issue("pkb")
+    await hall.act(3, "open")
+    await hall.act(3, "call-next")  # the first call: first_called_at
+    await hall.act(3, "start")
+    hall.clock.advance(seconds=600)
+    await hall.act(3, "transfer", json={"service_id": hall.service("ktp")})
+    await hall.act(1, "open")
+    await hall.act(1, "call-next")  # the call that counts: called_at
+    await hall.act(1, "recall")
+    refused = await problem(
+        await hall.act(1, "no-show"), 409
+    )  # 600 s after the first call, 0 s after this one
+    assert "after the call" in refused["detail"]
+    hall.clock.advance(seconds=61)
+    assert (await (await hall.act(1, "no-show")).json())["status"] == "no_show"
+
+
 async def test_transfer_keeps_number_and_place(hall: TicketingHallKit, database_url: str) -> None:
     first = await (await hall.issue("pkb")).json()
     hall.clock.advance(seconds=1)

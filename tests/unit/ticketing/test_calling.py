@@ -12,7 +12,8 @@ SERVICES = ["bjb-ktp", "bjb-kk"]
 
 
 def cand(n: int, *, priority: bool = False, service: str = "bjb-ktp", minute: int | None = None) -> Candidate:
-    return Candidate(f"t{n:03d}", service, priority, T0 + timedelta(minutes=n if minute is None else minute))
+    at = T0 + timedelta(minutes=n if minute is None else minute)
+    return Candidate(f"t{n:03d}", service, priority, at, f"A{n:03d}")
 
 
 def test_nobody_waiting() -> None:
@@ -35,6 +36,14 @@ def test_transferred_ticket_keeps_original_place() -> None:
     transferred = cand(1, service="bjb-kk")  # issued first, arrived in this queue last
     queue = [cand(7), cand(8), transferred]
     assert choose_next(queue, SERVICES, priority_streak=0, max_priority_streak=3) == transferred
+
+
+def test_ties_go_by_service_preference_then_number_as_the_sql_orders_them() -> None:
+    kk = Candidate("t001", "bjb-kk", False, T0, "B001")
+    ktp_later_number = Candidate("t002", "bjb-ktp", False, T0, "A002")
+    ktp_earlier_number = Candidate("t003", "bjb-ktp", False, T0, "A001")  # the larger id, the smaller number
+    queue = [kk, ktp_later_number, ktp_earlier_number]
+    assert choose_next(queue, SERVICES, priority_streak=0, max_priority_streak=3) == ktp_earlier_number
 
 
 def test_streak_cap_lets_a_normal_ticket_through() -> None:

@@ -76,10 +76,10 @@ def test_no_show_needs_recalls_and_time() -> None:
     rule = NoShowRule(min_recalls=2, min_seconds=120)
     first = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
     with pytest.raises(IllegalTransition, match="recall"):
-        check_no_show(rule, recall_count=1, first_called_at=first, now=first + timedelta(hours=1))
+        check_no_show(rule, recall_count=1, called_at=first, now=first + timedelta(hours=1))
     with pytest.raises(IllegalTransition, match="wait"):
-        check_no_show(rule, recall_count=2, first_called_at=first, now=first + timedelta(seconds=119))
-    check_no_show(rule, recall_count=2, first_called_at=first, now=first + timedelta(seconds=120))
+        check_no_show(rule, recall_count=2, called_at=first, now=first + timedelta(seconds=119))
+    check_no_show(rule, recall_count=2, called_at=first, now=first + timedelta(seconds=120))
 
 
 C, CA = CounterStatus, CounterAction

@@ -36,13 +36,13 @@ def _queue(walks: list[int], books: list[tuple[int, int, bool]]) -> tuple[list[C
     candidates, info = [], {}
     for i, minute in enumerate(walks):
         at = T0 + timedelta(minutes=minute)
-        candidates.append(Candidate(f"w{i:03d}", "svc", False, at))
+        candidates.append(Candidate(f"w{i:03d}", "svc", False, at, f"w{i:03d}"))
         info[f"w{i:03d}"] = ("walk", at, at)
     for i, (slot, offset, priority) in enumerate(books):
         start = T0 + slot * SLOT
         arrived = start + timedelta(minutes=offset)
         at = merge.queued_at(start, arrived)
-        candidates.append(Candidate(f"b{i:03d}", "svc", priority, at))
+        candidates.append(Candidate(f"b{i:03d}", "svc", priority, at, f"b{i:03d}"))
         info[f"b{i:03d}"] = ("book", start, arrived)
     return candidates, info
 

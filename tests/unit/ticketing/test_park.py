@@ -114,7 +114,9 @@ class ParkingHall(RuleBasedStateMachine):
     def call_next(self, counter: str) -> None:
         if self.hall.active[counter] is not None:
             return
-        waiting = [Candidate(t.ticket_id, "ktp", False, t.queued_at) for t in self._of(S.WAITING)]
+        waiting = [
+            Candidate(t.ticket_id, "ktp", False, t.queued_at, t.ticket_id) for t in self._of(S.WAITING)
+        ]
         pick = choose_next(waiting, ["ktp"], priority_streak=0, max_priority_streak=2)
         if pick is None:
             return
@@ -203,7 +205,7 @@ class ParkingHall(RuleBasedStateMachine):
         waiting = self._of(S.WAITING)
         if waiting:
             head = min(waiting, key=lambda t: (t.queued_at, t.ticket_id))
-            candidates = [Candidate(t.ticket_id, "ktp", False, t.queued_at) for t in waiting]
+            candidates = [Candidate(t.ticket_id, "ktp", False, t.queued_at, t.ticket_id) for t in waiting]
             pick = choose_next(candidates, ["ktp"], priority_streak=0, max_priority_streak=2)
             assert pick is not None
             assert pick.ticket_id == head.ticket_id

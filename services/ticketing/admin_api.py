@@ -7,14 +7,21 @@ announced as ``hall.configured``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import asyncpg
 import yaml
 from aiohttp import web
+from pydantic import BaseModel
 
 from services.platform import validation
-from services.platform.openapi import Content, Operation, Param
+from services.platform.openapi import Content, Handler, Operation, Param
 from services.ticketing import admin_schemas as s
 from services.ticketing import config
 from services.ticketing.api import _json, _path_id, _validated, current_user
+from services.ticketing.auth import User
 from services.ticketing.keys import CLOCK, POOL
 from services.ticketing.schemas import ID_PATTERN
 
@@ -24,57 +31,25 @@ _COUNTER = Param("counter_id", "path", {"type": "string", "pattern": ID_PATTERN}
 _PROBLEMS = (401, 403, 404, 409, 400, 413, 415, 422, 503)
 
 
-async def create_agency(request: web.Request) -> web.Response:
-    """Add an agency to the branch (admin, or the branch's branch_admin)."""
-    actor = await current_user(request)
-    branch_id = _path_id(request, "branch_id")
-    body = await validation.json_body(request, s.AgencyCreate)
-    out = await config.create_agency(
-        request.app[POOL], request.app[CLOCK](), actor, branch_id, body.model_dump()
-    )
-    return _json(s.AgencyOut, out, status=201)
+# What a master-data write of :mod:`services.ticketing.config` looks like.
+_Change = Callable[[asyncpg.Pool, datetime, User, str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
 
 
-async def create_service(request: web.Request) -> web.Response:
-    """Add a service to an agency of the branch; the kiosk shows it within seconds."""
-    actor = await current_user(request)
-    branch_id = _path_id(request, "branch_id")
-    body = await validation.json_body(request, s.ServiceCreate)
-    out = await config.create_service(
-        request.app[POOL], request.app[CLOCK](), actor, branch_id, body.model_dump(exclude_none=True)
-    )
-    return _json(s.ServiceOut, out, status=201)
+def _master_data(
+    change: _Change, param: Param, body: type[BaseModel], out: type[BaseModel], status: int, doc: str
+) -> Handler:
+    """A handler: the actor, the id in the path, the validated ``body``; ``change`` checks the role."""
 
+    async def handler(request: web.Request) -> web.Response:
+        actor = await current_user(request)
+        target = _path_id(request, param.name)
+        fields = (await validation.json_body(request, body)).model_dump(exclude_none=True)
+        return _json(
+            out, await change(request.app[POOL], request.app[CLOCK](), actor, target, fields), status
+        )
 
-async def update_service(request: web.Request) -> web.Response:
-    """Change a service (name, prefix, quota, hours, breaks, holidays, cut-off, times), or delete it."""
-    actor = await current_user(request)
-    service_id = _path_id(request, "service_id")
-    body = await validation.json_body(request, s.ServicePatch)
-    changes = body.model_dump(exclude_none=True)
-    out = await config.update_service(request.app[POOL], request.app[CLOCK](), actor, service_id, changes)
-    return _json(s.ServiceOut, out)
-
-
-async def create_counter(request: web.Request) -> web.Response:
-    """Add a counter (closed) to the branch; the hall screen shows it within seconds."""
-    actor = await current_user(request)
-    branch_id = _path_id(request, "branch_id")
-    body = await validation.json_body(request, s.CounterCreate)
-    out = await config.create_counter(
-        request.app[POOL], request.app[CLOCK](), actor, branch_id, body.model_dump(exclude_none=True)
-    )
-    return _json(s.CounterOut, out, status=201)
-
-
-async def update_counter(request: web.Request) -> web.Response:
-    """Change a counter (name, zone, services in order of preference), or delete it."""
-    actor = await current_user(request)
-    counter_id = _path_id(request, "counter_id")
-    body = await validation.json_body(request, s.CounterPatch)
-    changes = body.model_dump(exclude_none=True)
-    out = await config.update_counter(request.app[POOL], request.app[CLOCK](), actor, counter_id, changes)
-    return _json(s.CounterOut, out)
+    handler.__doc__ = doc
+    return handler
 
 
 async def export_yaml(request: web.Request) -> web.Response:
@@ -87,31 +62,43 @@ async def export_yaml(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="application/yaml", charset="utf-8")
 
 
+def _write(
+    method: str,
+    path: str,
+    change: _Change,
+    summary: str,
+    param: Param,
+    body: type[BaseModel],
+    out: type[BaseModel],
+    doc: str,
+) -> Operation:
+    status = 201 if method == "POST" else 200
+    return Operation(method, path, _validated(_master_data(change, param, body, out, status, doc)), summary,
+                     ("master data",), (param,), body=body,
+                     responses={status: Content(out, description="Created" if status == 201 else "OK")},
+                     problems=_PROBLEMS, secured=True)  # fmt: skip
+
+
 def operations() -> list[Operation]:
     """The master-data routes with their contracts."""
-    v = _validated
     return [
-        Operation("POST", "/api/v1/branches/{branch_id}/agencies", v(create_agency), "Add an agency",
-                  ("master data",), (_BRANCH,), body=s.AgencyCreate,
-                  responses={201: Content(s.AgencyOut, description="Created")}, problems=_PROBLEMS,
-                  secured=True),
-        Operation("POST", "/api/v1/branches/{branch_id}/services", v(create_service), "Add a service",
-                  ("master data",), (_BRANCH,), body=s.ServiceCreate,
-                  responses={201: Content(s.ServiceOut, description="Created")}, problems=_PROBLEMS,
-                  secured=True),
-        Operation("POST", "/api/v1/branches/{branch_id}/counters", v(create_counter), "Add a counter",
-                  ("master data",), (_BRANCH,), body=s.CounterCreate,
-                  responses={201: Content(s.CounterOut, description="Created")}, problems=_PROBLEMS,
-                  secured=True),
-        Operation("PATCH", "/api/v1/services/{service_id}", v(update_service),
-                  "Change or delete a service (its history stays)", ("master data",), (_SERVICE,),
-                  body=s.ServicePatch, responses={200: Content(s.ServiceOut)}, problems=_PROBLEMS,
-                  secured=True),
-        Operation("PATCH", "/api/v1/counters/{counter_id}", v(update_counter),
-                  "Change or delete a counter (its history stays)", ("master data",), (_COUNTER,),
-                  body=s.CounterPatch, responses={200: Content(s.CounterOut)}, problems=_PROBLEMS,
-                  secured=True),
-        Operation("GET", "/api/v1/branches/{branch_id}/export.yaml", v(export_yaml),
+        _write("POST", "/api/v1/branches/{branch_id}/agencies", config.create_agency, "Add an agency",
+               _BRANCH, s.AgencyCreate, s.AgencyOut,
+               "Add an agency to the branch (admin, or the branch's branch_admin)."),
+        _write("POST", "/api/v1/branches/{branch_id}/services", config.create_service, "Add a service",
+               _BRANCH, s.ServiceCreate, s.ServiceOut,
+               "Add a service to an agency of the branch; the kiosk shows it within seconds."),
+        _write("POST", "/api/v1/branches/{branch_id}/counters", config.create_counter, "Add a counter",
+               _BRANCH, s.CounterCreate, s.CounterOut,
+               "Add a counter (closed) to the branch; the hall screen shows it within seconds."),
+        _write("PATCH", "/api/v1/services/{service_id}", config.update_service,
+               "_Change or delete a service (its history stays)", _SERVICE, s.ServicePatch, s.ServiceOut,
+               "_Change a service (name, prefix, quota, hours, breaks, holidays, cut-off, times),"
+               " or delete it."),
+        _write("PATCH", "/api/v1/counters/{counter_id}", config.update_counter,
+               "_Change or delete a counter (its history stays)", _COUNTER, s.CounterPatch, s.CounterOut,
+               "_Change a counter (name, zone, services in order of preference), or delete it."),
+        Operation("GET", "/api/v1/branches/{branch_id}/export.yaml", _validated(export_yaml),
                   "The live configuration as a hall file (YAML)", ("master data",), (_BRANCH,),
                   responses={200: Content(media_type="application/yaml", description="A hall file")},
                   problems=(401, 403, 404, 503), secured=True),

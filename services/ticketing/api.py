@@ -312,12 +312,15 @@ def _get(path: str, handler: Handler, summary: str, tag: str, model: type[BaseMo
 
 def operations() -> list[Operation]:
     """Every ``/api/v1`` operation with its handler and contract."""
-    v = _validated
+    return [*_directory_operations(), _issue_operation(), *_ticket_operations(), *_counter_operations()]
+
+
+def _directory_operations() -> list[Operation]:
     return [
         Operation(
             "POST",
             "/api/v1/auth/login",
-            v(login),
+            _validated(login),
             "Log in an operator or admin",
             ("auth",),
             body=schemas.LoginRequest,
@@ -341,26 +344,35 @@ def operations() -> list[Operation]:
             schemas.Queue,
             _BRANCH,
         ),
-        Operation(
-            "POST",
-            "/api/v1/branches/{branch_id}/tickets",
-            v(issue_ticket),
-            "Take a ticket (public); a repeated Idempotency-Key returns the same ticket",
-            ("tickets",),
-            (_BRANCH, _IDEMPOTENCY),
-            body=schemas.IssueTicketRequest,
-            responses={
-                201: Content(
-                    schemas.Ticket,
-                    description="Issued (or replayed)",
-                    headers={
-                        "Location": "the ticket's URL",
-                        "Idempotent-Replayed": "`true` when an earlier request with this key issued it",
-                    },
-                )
-            },
-            problems=(403, 404, 409, *_BODY_PROBLEMS, 429, 503),
-        ),
+    ]
+
+
+def _issue_operation() -> Operation:
+    return Operation(
+        "POST",
+        "/api/v1/branches/{branch_id}/tickets",
+        _validated(issue_ticket),
+        "Take a ticket (public); a repeated Idempotency-Key returns the same ticket",
+        ("tickets",),
+        (_BRANCH, _IDEMPOTENCY),
+        body=schemas.IssueTicketRequest,
+        responses={
+            201: Content(
+                schemas.Ticket,
+                description="Issued (or replayed)",
+                headers={
+                    "Location": "the ticket's URL",
+                    "Idempotent-Replayed": "`true` when an earlier request with this key issued it",
+                },
+            )
+        },
+        problems=(403, 404, 409, *_BODY_PROBLEMS, 429, 503),
+    )
+
+
+def _ticket_operations() -> list[Operation]:
+    v = _validated
+    return [
         _get(
             "/api/v1/tickets/{ticket_id}",
             get_ticket,
@@ -400,6 +412,11 @@ def operations() -> list[Operation]:
             responses={201: Content(schemas.SurveyReceipt, description="Recorded")},
             problems=(403, 404, 409, *_BODY_PROBLEMS, 429, 503),
         ),
+    ]
+
+
+def _counter_operations() -> list[Operation]:
+    return [
         _get(
             "/api/v1/counters/{counter_id}",
             get_counter,
@@ -411,7 +428,7 @@ def operations() -> list[Operation]:
         Operation(
             "POST",
             "/api/v1/counters/{counter_id}/call-next",
-            v(call_next),
+            _validated(call_next),
             "Call the next ticket (an admin may name a ticket_id; recorded as forced)",
             ("counters",),
             (_COUNTER,),

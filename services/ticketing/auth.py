@@ -62,17 +62,20 @@ class User:
         if branch_id is not None and self.branch_id != branch_id:
             raise Forbidden(f"user {self.username!r} has no authority over branch {branch_id!r}")
 
-    def require_counter(self, counter_id: str, counter_branch_id: str | None = None) -> None:
-        """Raise Forbidden unless this user may act at ``counter_id`` (of ``counter_branch_id``)."""
+    def may_act_at(self, counter_id: str | None, counter_branch_id: str | None = None) -> bool:
+        """True when this user is assigned to ``counter_id``, or has authority over its whole branch."""
         if self.is_admin or counter_id in self.counter_ids:
-            return
-        if (
+            return True
+        return (
             self.role in _BRANCH_WIDE
             and counter_branch_id is not None
             and self.branch_id == counter_branch_id
-        ):
-            return
-        raise Forbidden(f"user {self.username!r} is not assigned to counter {counter_id!r}")
+        )
+
+    def require_counter(self, counter_id: str, counter_branch_id: str | None = None) -> None:
+        """Raise Forbidden unless this user may act at ``counter_id`` (of ``counter_branch_id``)."""
+        if not self.may_act_at(counter_id, counter_branch_id):
+            raise Forbidden(f"user {self.username!r} is not assigned to counter {counter_id!r}")
 
 
 def hash_password(password: str) -> str:

@@ -22,13 +22,13 @@ from services.ticketing.api import (
     _BRANCH,
     _COUNTER,
     _TICKET,
+    _counter_user,
     _json,
     _path_id,
     _ticket_id,
     _validated,
     current_user,
 )
-from services.ticketing.auth import User
 from services.ticketing.domain.lifecycle import NoShowRule, ReturnWindow, TicketAction
 from services.ticketing.domain.numbering import business_date
 from services.ticketing.domain.schedule import parse_zone
@@ -240,14 +240,6 @@ def _no_show_allowed_at(rule: NoShowRule, called_at: datetime | None) -> datetim
     return None if called_at is None else called_at + timedelta(seconds=rule.min_seconds)
 
 
-async def _counter_user(request: web.Request) -> tuple[str, User]:
-    user = await current_user(request)
-    counter_id = _path_id(request, "counter_id")
-    branch = await counters.counter_branch(request.app[POOL], counter_id)
-    user.require_counter(counter_id, branch)
-    return counter_id, user
-
-
 async def _counter_row(pool: asyncpg.Pool, counter_id: str) -> asyncpg.Record:
     row = await pool.fetchrow(
         "SELECT c.*, b.timezone, b.no_show_min_recalls, b.no_show_min_seconds"
@@ -287,79 +279,78 @@ def _back_item(row: asyncpg.Record, window: ReturnWindow) -> dict[str, Any]:
     }
 
 
-_COUNTER_P = _COUNTER
-_TICKET_P = _TICKET
-_TICKET_OK = {200: Content(schemas.Ticket)}
+_ACTION_PROBLEMS = (401, 403, 404, 409, 413, 415, 503)
+_READ_PROBLEMS = (401, 403, 404, 503)
+
+
+def _staff(
+    method: str,
+    path: str,
+    handler: Handler,
+    summary: str,
+    model: type[BaseModel] = schemas.Ticket,
+    problems: tuple[int, ...] = _ACTION_PROBLEMS,
+) -> Operation:
+    """A secured console operation on one counter or one ticket, answering ``model``."""
+    param, tag = (_COUNTER, "counters") if "{counter_id}" in path else (_TICKET, "tickets")
+    return Operation(
+        method,
+        path,
+        _validated(handler),
+        summary,
+        (tag,),
+        (param,),
+        responses={200: Content(model)},
+        problems=problems,
+        secured=True,
+    )
 
 
 def operations() -> list[Operation]:
     """The console's routes with their contract."""
-    v = _validated
-    secured_problems = (401, 403, 404, 409, 413, 415, 503)
     return [
-        Operation(
+        _staff(
             "POST",
             "/api/v1/counters/{counter_id}/park",
-            v(park),
+            park,
             "Park the active ticket: the citizen steps out and may return to their place within the window",
-            ("counters",),
-            (_COUNTER_P,),
-            responses=_TICKET_OK,
-            problems=secured_problems,
-            secured=True,
         ),
-        Operation(
+        _staff(
             "POST",
             "/api/v1/tickets/{ticket_id}/return",
-            v(requeue_handler(TicketAction.RETURN)),
+            requeue_handler(TicketAction.RETURN),
             "Return a parked ticket to the queue at its original place (within the park window)",
-            ("tickets",),
-            (_TICKET_P,),
-            responses=_TICKET_OK,
-            problems=secured_problems,
-            secured=True,
         ),
-        Operation(
+        _staff(
             "POST",
             "/api/v1/tickets/{ticket_id}/reactivate",
-            v(requeue_handler(TicketAction.REACTIVATE)),
+            requeue_handler(TicketAction.REACTIVATE),
             "Reactivate a no-show at its original place (within the reactivation window)",
-            ("tickets",),
-            (_TICKET_P,),
-            responses=_TICKET_OK,
-            problems=secured_problems,
-            secured=True,
         ),
-        Operation(
+        _staff(
             "GET",
             "/api/v1/counters/{counter_id}/queue",
-            v(counter_queue),
+            counter_queue,
             "Who waits for the counter's services (calling order), and parked or recent no-show tickets",
-            ("counters",),
-            (_COUNTER_P,),
-            responses={200: Content(CounterQueue)},
-            problems=(401, 403, 404, 503),
-            secured=True,
+            CounterQueue,
+            _READ_PROBLEMS,
         ),
         Operation(
             "GET",
             "/api/v1/branches/{branch_id}/live",
-            v(live),
+            _validated(live),
             "Server-sent events: a hint (type, number, counter_id, service_id) on every change of the branch",
             ("branches",),
             (_BRANCH,),
             responses={200: Content(media_type="text/event-stream", description="an endless event stream")},
             problems=(404, 406, 503),
         ),
-        Operation(
+        _staff(
             "GET",
             "/api/v1/counters/{counter_id}/console",
-            v(counter_console),
+            counter_console,
             "The counter console's state: the counter, its active ticket, today's figures",
-            ("counters",),
-            (_COUNTER_P,),
-            responses={200: Content(CounterConsole)},
-            problems=(401, 403, 404, 503),
-            secured=True,
+            CounterConsole,
+            _READ_PROBLEMS,
         ),
     ]

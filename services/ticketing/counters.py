@@ -15,9 +15,9 @@ from typing import Any
 
 import asyncpg
 
-from services.events import EventType
+from services.events import CloudEvent, EventType
 from services.ticketing import audit, outbox
-from services.ticketing.auth import Role, User
+from services.ticketing.auth import User
 from services.ticketing.domain.calling import class_order, next_streak
 from services.ticketing.domain.lifecycle import (
     CounterAction,
@@ -86,22 +86,10 @@ async def call_next(
         check_can_call(
             CounterStatus(counter["status"]), has_active_ticket=counter["active_ticket_id"] is not None
         )
-        services = list(counter["service_ids"])
-        today = business_date(now, parse_zone(counter["timezone"]))
-        if ticket_id is None:
-            chosen = await _head(conn, counter, services, today)
-            if chosen is None:
-                return None
-        else:
-            chosen = ticket_id
-        row = await fetch_ticket(conn, chosen, lock=True)
-        if row["service_id"] not in services:
-            raise Conflict(f"counter {counter_id!r} does not serve {row['service_id']!r}")
-        if row["business_date"] != today:  # only an admin's pick can reach another day's ticket
-            raise Conflict(
-                f"ticket {row['number']} belongs to business day {row['business_date']}, not today ({today})"
-            )
-        ticket_transition(TicketStatus(row["status"]), TicketAction.CALL)
+        row = await _callable(conn, counter, now, ticket_id)
+        if row is None:
+            return None
+        chosen = row["id"]
         await conn.execute(
             "UPDATE tickets SET status = 'called', counter_id = $2, operator = $3, forced = $4,"
             " called_at = $5, first_called_at = coalesce(first_called_at, $5), recall_count = 0"
@@ -127,6 +115,26 @@ async def call_next(
         await _audit(conn, now, user, called.type.value, row, counter)
         log.info("counter %s called %s (%s) by %s", counter_id, row["number"], chosen, user.username)
         return await ticket_view(conn, row)
+
+
+async def _callable(
+    conn: asyncpg.Connection, counter: asyncpg.Record, now: datetime, ticket_id: uuid.UUID | None
+) -> asyncpg.Record | None:
+    """The locked ticket the counter calls: the head of its queue, or the admin's pick if it may."""
+    services = list(counter["service_ids"])
+    today = business_date(now, parse_zone(counter["timezone"]))
+    chosen = ticket_id if ticket_id is not None else await _head(conn, counter, services, today)
+    if chosen is None:
+        return None
+    row = await fetch_ticket(conn, chosen, lock=True)
+    if row["service_id"] not in services:
+        raise Conflict(f"counter {counter['id']!r} does not serve {row['service_id']!r}")
+    if row["business_date"] != today:  # only an admin's pick can reach another day's ticket
+        raise Conflict(
+            f"ticket {row['number']} belongs to business day {row['business_date']}, not today ({today})"
+        )
+    ticket_transition(TicketStatus(row["status"]), TicketAction.CALL)
+    return row
 
 
 async def _head(
@@ -344,40 +352,39 @@ async def requeue(
             ticket_id,
         )
         back = await fetch_ticket(conn, ticket_id)
-        if action is TicketAction.RETURN:
-            event = ticket_event(
-                EventType.TICKET_RETURNED,
-                back,
-                now,
-                with_counter=False,
-                returned_at=now,
-                parked_at=row["parked_at"],
-                operator=user.username,
-            )
-        else:
-            event = ticket_event(
-                EventType.TICKET_REACTIVATED, back, now, with_counter=False, reactivated_at=now,
-                operator=user.username,
-            )  # fmt: skip
-        await outbox.enqueue(conn, event)
+        await outbox.enqueue(conn, _requeued(action, back, row["parked_at"], now, user))
         log.info("ticket %s (%s): %s by %s", back["number"], ticket_id, action.value, user.username)
         return await ticket_view(conn, back)
 
 
+def _requeued(
+    action: TicketAction, back: asyncpg.Record, parked_at: datetime | None, now: datetime, user: User
+) -> CloudEvent:
+    """The event of a ticket returned from parking or reactivated after a no-show."""
+    if action is TicketAction.RETURN:
+        return ticket_event(
+            EventType.TICKET_RETURNED, back, now, with_counter=False, returned_at=now, parked_at=parked_at,
+            operator=user.username,
+        )  # fmt: skip
+    return ticket_event(
+        EventType.TICKET_REACTIVATED,
+        back,
+        now,
+        with_counter=False,
+        reactivated_at=now,
+        operator=user.username,
+    )
+
+
 async def _require_service_staff(conn: asyncpg.Connection, user: User, row: asyncpg.Record) -> None:
     """The operator of the parking counter, of any counter of the ticket's service, or branch staff."""
-    if user.is_admin:
-        return
-    if user.role in (Role.BRANCH_ADMIN, Role.SUPERVISOR) and user.branch_id == row["branch_id"]:
-        return
-    allowed = await conn.fetchval(
-        "SELECT count(*) FROM counters WHERE id = ANY ($1::text[]) AND (id = $2 OR $3 = ANY (service_ids))",
+    if user.may_act_at(row["counter_id"], row["branch_id"]) or await conn.fetchval(
+        "SELECT count(*) FROM counters WHERE id = ANY ($1::text[]) AND $2 = ANY (service_ids)",
         list(user.counter_ids),
-        row["counter_id"],
         row["service_id"],
-    )
-    if not allowed:
-        raise Forbidden(f"user {user.username!r} has no counter serving ticket {row['number']}")
+    ):
+        return
+    raise Forbidden(f"user {user.username!r} has no counter serving ticket {row['number']}")
 
 
 async def _audit(

@@ -12,8 +12,6 @@ ticket as ESC/POS bytes for a print agent.
 from __future__ import annotations
 
 import html
-import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -26,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.events.data import Respondent
 from services.platform import validation
 from services.platform.openapi import Content, Handler, Operation, Param
-from services.ticketing import escpos_ticket, problems, schemas, survey, tickets
+from services.ticketing import escpos_ticket, schemas, survey, tickets
+from services.ticketing.api import _BRANCH, _COUNTER, _TICKET, _json, _path_id, _ticket_id, _validated
 from services.ticketing.domain import qr
 from services.ticketing.domain.estimate import average_service_seconds, estimate_wait_seconds
 from services.ticketing.domain.issuing import issuing_state
@@ -36,8 +35,6 @@ from services.ticketing.errors import NotFound
 from services.ticketing.eventdata import rfc3339
 from services.ticketing.keys import CLOCK, POOL, SETTINGS
 from services.ticketing.pages import PAGES
-
-_ID = re.compile(schemas.ID_PATTERN)
 
 # -- models -------------------------------------------------------------------------------
 
@@ -234,46 +231,15 @@ async def search_services(pool: asyncpg.Pool, branch_id: str, query: str) -> dic
 # -- handlers -----------------------------------------------------------------------------
 
 
-def _json(model: type[BaseModel], data: Any) -> web.Response:
-    model.model_validate(data)
-    return web.json_response(data, dumps=lambda o: json.dumps(o, ensure_ascii=False))
-
-
-def _validated(handler: Handler) -> Handler:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except validation.RequestError as exc:
-            return problems.problem(exc.status, exc.title, exc.detail, slug=exc.slug, **exc.extensions())
-
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
-
-
-def _branch_id(request: web.Request) -> str:
-    value = request.match_info["branch_id"]
-    if not _ID.match(value):
-        raise NotFound(f"no branch {value!r}")
-    return value
-
-
-def _ticket_id(request: web.Request) -> uuid.UUID:
-    raw = request.match_info["ticket_id"]
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(f"no ticket {raw!r}") from None
-
-
 async def get_board(request: web.Request) -> web.Response:
     """Every service of the branch with its queue and issuing state now."""
-    board = await kiosk_board(request.app[POOL], request.app[CLOCK](), _branch_id(request))
+    board = await kiosk_board(request.app[POOL], request.app[CLOCK](), _path_id(request, "branch_id"))
     return _json(KioskBoard, board)
 
 
 async def get_search(request: web.Request) -> web.Response:
     """The services that answer ``q`` (typos and missing words forgiven)."""
-    branch_id = _branch_id(request)
+    branch_id = _path_id(request, "branch_id")
     query = validation.validate_param("q", request.query.get("q"), SearchQuery).value
     return _json(SearchResult, await search_services(request.app[POOL], branch_id, query))
 
@@ -299,13 +265,6 @@ async def get_escpos(request: web.Request) -> web.Response:
     )
 
 
-def _counter_id(request: web.Request) -> str:
-    value = request.match_info["counter_id"]
-    if not _ID.match(value):
-        raise NotFound(f"no counter {value!r}")
-    return value
-
-
 def _window(request: web.Request) -> timedelta:
     return timedelta(minutes=request.app[SETTINGS].survey_desk_window_minutes)
 
@@ -313,13 +272,15 @@ def _window(request: web.Request) -> timedelta:
 async def get_desk_target(request: web.Request) -> web.Response:
     """What the desk's survey rates now."""
     now = request.app[CLOCK]()
-    target = await survey.desk_target(request.app[POOL], now, _counter_id(request), _window(request))
+    target = await survey.desk_target(
+        request.app[POOL], now, _path_id(request, "counter_id"), _window(request)
+    )
     return _json(DeskSurveyTarget, target)
 
 
 async def post_desk_survey(request: web.Request) -> web.Response:
     """Record a desk answer (public: the citizen scanned the desk's code)."""
-    counter_id = _counter_id(request)
+    counter_id = _path_id(request, "counter_id")
     body = await validation.json_body(request, DeskSurveyRequest)
     receipt = await survey.submit_desk(
         request.app[POOL],
@@ -342,7 +303,7 @@ def public_base(request: web.Request) -> str:
 
 async def survey_sign(request: web.Request) -> web.Response:
     """An A5 sign for the counter's desk with a QR code of its survey link."""
-    counter_id = _counter_id(request)
+    counter_id = _path_id(request, "counter_id")
     target = await survey.desk_target(request.app[POOL], request.app[CLOCK](), counter_id, _window(request))
     link = f"{public_base(request)}/survey/desk/{counter_id}"
     page = _SIGN.format(
@@ -394,9 +355,6 @@ def _file(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 # -- the contract -------------------------------------------------------------------------
 
-_BRANCH = Param("branch_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
-_TICKET = Param("ticket_id", "path", {"type": "string", "format": "uuid"})
-_COUNTER = Param("counter_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
 _ANY_COUNTER = Param("counter_id", "path", {"type": "string"})
 _ANY_TICKET = Param("ticket_id", "path", {"type": "string"})
 _Q = Param(
@@ -412,6 +370,10 @@ def _page(path: str, handler: Handler | None, summary: str, media: str, *params:
 
 def operations() -> list[Operation]:
     """The kiosk's routes with their contract."""
+    return [*_kiosk_operations(), *_desk_operations()]
+
+
+def _kiosk_operations() -> list[Operation]:
     return [
         Operation(
             "GET",
@@ -450,6 +412,11 @@ def operations() -> list[Operation]:
             "text/html",
             _ANY_TICKET,
         ),
+    ]
+
+
+def _desk_operations() -> list[Operation]:
+    return [
         Operation(
             "GET",
             "/api/v1/counters/{counter_id}/survey",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -117,6 +117,21 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+def _kafka_check(task: asyncio.Task[None], producer: AIOKafkaProducer) -> Callable[[], Awaitable[bool]]:
+    """Ready while the consume loop runs and the broker answers a metadata request in time."""
+
+    async def kafka_ready() -> bool:
+        if task.done():
+            return False
+        try:
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), KAFKA_CHECK_TIMEOUT)
+        except (KafkaError, TimeoutError, OSError):
+            return False
+        return True
+
+    return kafka_ready
+
+
 async def _kafka(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     producer = AIOKafkaProducer(
@@ -136,10 +151,6 @@ async def _kafka(app: web.Application) -> AsyncIterator[None]:
     )
     try:
         await producer.start()
-    except KafkaError as exc:
-        await producer.stop()
-        raise BrokerUnavailable(f"Kafka at {settings.kafka_bootstrap_servers} unreachable: {exc}") from exc
-    try:
         await consumer.start()
     except KafkaError as exc:
         await producer.stop()
@@ -157,17 +168,7 @@ async def _kafka(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(
         worker.run(settings.kafka_bootstrap_servers, settings.kafka_options()), name="metrics-consumer"
     )
-
-    async def kafka_ready() -> bool:
-        if task.done():
-            return False
-        try:
-            await asyncio.wait_for(producer.client.fetch_all_metadata(), KAFKA_CHECK_TIMEOUT)
-        except (KafkaError, TimeoutError, OSError):
-            return False
-        return True
-
-    app[keys.KAFKA_CHECK] = kafka_ready
+    app[keys.KAFKA_CHECK] = _kafka_check(task, producer)
     logger.info("consuming %s as group %s", settings.events_topic, settings.consumer_group)
     yield
     task.cancel()

@@ -401,18 +401,7 @@ async def check_in(pool: asyncpg.Pool, now: datetime, code: str) -> tuple[dict[s
         row = await fetch_booking(conn, code, lock=True)
         _require_booked(row)
         service, schedule, _rules = await _service(conn, row["service_id"])
-        arrival = merge.arrival(row["slot_start"], now)
-        if arrival is merge.Arrival.TOO_EARLY:
-            opens = merge.window(row["slot_start"]).opens
-            raise IssuingRefused(
-                f"Check-in dibuka pukul {opens.astimezone(schedule.timezone):%H:%M}"
-                " (30 menit sebelum jadwal). Check-in opens 30 minutes before the slot.",
-                reason="too_early",
-                retry_at=opens,
-            )
-        late = arrival is merge.Arrival.LATE
-        if late:
-            check_issuing(schedule, now)
+        late = _is_late(row["slot_start"], schedule, now)
         branch = {"id": service["branch_id"], "timezone": service["timezone"]}
         as_service = service if late else {**service, "daily_quota": MAX_NUMBER}
         ticket_id = uuid.uuid4()
@@ -448,6 +437,23 @@ async def check_in(pool: asyncpg.Pool, now: datetime, code: str) -> tuple[dict[s
         await notify.drop(conn, code, kinds=notify.REMINDER_KINDS)
         log.info("booking %s checked in as %s (late=%s)", code, view["number"], late)
         return view, booking_view(checked)
+
+
+def _is_late(slot_start: datetime, schedule: Schedule, now: datetime) -> bool:
+    """True for a late arrival (who must find issuing open); IssuingRefused before the window opens."""
+    arrival = merge.arrival(slot_start, now)
+    if arrival is merge.Arrival.TOO_EARLY:
+        opens = merge.window(slot_start).opens
+        raise IssuingRefused(
+            f"Check-in dibuka pukul {opens.astimezone(schedule.timezone):%H:%M}"
+            " (30 menit sebelum jadwal). Check-in opens 30 minutes before the slot.",
+            reason="too_early",
+            retry_at=opens,
+        )
+    late = arrival is merge.Arrival.LATE
+    if late:
+        check_issuing(schedule, now)
+    return late
 
 
 async def expire(pool: asyncpg.Pool, now: datetime, *, batch_size: int = 500) -> int:

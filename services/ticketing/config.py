@@ -20,7 +20,7 @@ from services.events import HallConfigured, new_event
 from services.ticketing import audit, outbox
 from services.ticketing.auth import Role, User
 from services.ticketing.db import load_json
-from services.ticketing.domain.hall import parse_agency, parse_counter, parse_service
+from services.ticketing.domain.hall import Service, parse_agency, parse_counter, parse_service
 from services.ticketing.domain.numbering import business_date
 from services.ticketing.domain.schedule import parse_zone
 from services.ticketing.errors import Conflict, InvalidRequest, NotFound
@@ -159,7 +159,11 @@ async def _live_agency(conn: asyncpg.Connection, branch_id: str, agency_id: str)
 async def _write_service(
     conn: asyncpg.Connection, branch_id: str, agency_id: str, raw: Mapping[str, Any], position: int | None
 ) -> None:
-    svc = parse_service(raw, branch_id, agency_id)
+    await write_service(conn, branch_id, parse_service(raw, branch_id, agency_id), position)
+
+
+async def write_service(conn: asyncpg.Connection, branch_id: str, svc: Service, position: int | None) -> None:
+    """Insert or update a validated service (console and hall file); Conflict when its prefix is taken."""
     try:
         await conn.execute(
             "INSERT INTO services (id, branch_id, agency_id, name, prefix, daily_quota,"
@@ -172,7 +176,7 @@ async def _write_service(
             " schedule = EXCLUDED.schedule, position = coalesce($11, services.position)",
             svc.id,
             branch_id,
-            agency_id,
+            svc.agency_id,
             svc.name,
             svc.prefix,
             svc.daily_quota,

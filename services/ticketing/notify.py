@@ -169,40 +169,45 @@ async def plan_near(conn: asyncpg.Connection, now: datetime) -> int:
         ahead = position - 1
         if ahead > NEAR_AHEAD:
             continue
-        payload = {
-            "kind": "near",
-            "code": row["code"],
-            "phone": row["phone"],
-            "name": row["name"],
-            "ticket_id": str(row["id"]),
-            "number": row["number"],
-            "ahead": ahead,
-            "message": f"Nomor {row['number']}: {ahead} lagi sebelum Anda. Mohon menuju ruang tunggu.",
-        }
-        async with conn.transaction():
-            inserted = await conn.fetchval(
-                "INSERT INTO notifications (kind, ref, due_at, payload, next_attempt_at)"
-                " VALUES ('near', $1, $2, $3::jsonb, $2) ON CONFLICT DO NOTHING RETURNING id",
-                row["code"],
-                now,
-                json.dumps(payload, ensure_ascii=False),
-            )
-            if inserted is None:
-                continue
-            data = TicketNear(
-                branch_id=row["branch_id"],
-                timezone=row["timezone"],
-                business_date=row["business_date"],
-                ticket_id=str(row["id"]),
-                number=row["number"],
-                service_id=row["service_id"],
-                agency_id=row["agency_id"],
-                booking_code=row["code"],
-                ahead=ahead,
-            )
-            await outbox.enqueue(conn, new_event(data, source=SOURCE, subject=str(row["id"]), time=now))
-            planned += 1
+        planned += await _plan_near_one(conn, now, row, ahead)
     return planned
+
+
+async def _plan_near_one(conn: asyncpg.Connection, now: datetime, row: asyncpg.Record, ahead: int) -> int:
+    """Plan the ``near`` notice of one booking's ticket and its event; 0 when it was planned already."""
+    payload = {
+        "kind": "near",
+        "code": row["code"],
+        "phone": row["phone"],
+        "name": row["name"],
+        "ticket_id": str(row["id"]),
+        "number": row["number"],
+        "ahead": ahead,
+        "message": f"Nomor {row['number']}: {ahead} lagi sebelum Anda. Mohon menuju ruang tunggu.",
+    }
+    async with conn.transaction():
+        inserted = await conn.fetchval(
+            "INSERT INTO notifications (kind, ref, due_at, payload, next_attempt_at)"
+            " VALUES ('near', $1, $2, $3::jsonb, $2) ON CONFLICT DO NOTHING RETURNING id",
+            row["code"],
+            now,
+            json.dumps(payload, ensure_ascii=False),
+        )
+        if inserted is None:
+            return 0
+        data = TicketNear(
+            branch_id=row["branch_id"],
+            timezone=row["timezone"],
+            business_date=row["business_date"],
+            ticket_id=str(row["id"]),
+            number=row["number"],
+            service_id=row["service_id"],
+            agency_id=row["agency_id"],
+            booking_code=row["code"],
+            ahead=ahead,
+        )
+        await outbox.enqueue(conn, new_event(data, source=SOURCE, subject=str(row["id"]), time=now))
+    return 1
 
 
 def retry_delay(attempts: int) -> timedelta:

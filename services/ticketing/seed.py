@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import yaml
 
+from services.ticketing import config
 from services.ticketing.auth import hash_password
 from services.ticketing.domain.hall import HallPlan, User, parse_hall
 from services.ticketing.errors import HallFileError
@@ -42,22 +43,7 @@ def load_hall_file(path: Path) -> HallPlan:
 async def seed_hall(conn: asyncpg.Connection, hall: HallPlan, env: Mapping[str, str]) -> dict[str, int]:
     """Upsert the hall in one transaction; return counts of what it holds."""
     async with conn.transaction():
-        policy = hall.calling
-        await conn.execute(
-            "INSERT INTO branches (id, name, timezone, schedule, max_priority_streak, no_show_min_recalls,"
-            " no_show_min_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
-            " name = EXCLUDED.name, timezone = EXCLUDED.timezone, schedule = EXCLUDED.schedule,"
-            " max_priority_streak = EXCLUDED.max_priority_streak,"
-            " no_show_min_recalls = EXCLUDED.no_show_min_recalls,"
-            " no_show_min_seconds = EXCLUDED.no_show_min_seconds",
-            hall.id,
-            hall.name,
-            hall.timezone,
-            json.dumps(dict(hall.schedule)),
-            policy.max_priority_streak,
-            policy.no_show.min_recalls,
-            policy.no_show.min_seconds,
-        )
+        await _seed_branch(conn, hall)
         for position, agency in enumerate(hall.agencies):
             await conn.execute(
                 "INSERT INTO agencies (id, branch_id, name, position) VALUES ($1, $2, $3, $4)"
@@ -68,28 +54,7 @@ async def seed_hall(conn: asyncpg.Connection, hall: HallPlan, env: Mapping[str, 
                 position,
             )
         for position, svc in enumerate(hall.services):
-            await conn.execute(
-                "INSERT INTO services (id, branch_id, agency_id, name, prefix, daily_quota,"
-                " expected_service_seconds, target_wait_seconds, hours, schedule, position)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET"
-                " agency_id = EXCLUDED.agency_id, name = EXCLUDED.name, prefix = EXCLUDED.prefix,"
-                " daily_quota = EXCLUDED.daily_quota,"
-                " expected_service_seconds = EXCLUDED.expected_service_seconds,"
-                " target_wait_seconds = EXCLUDED.target_wait_seconds, hours = EXCLUDED.hours,"
-                " schedule = EXCLUDED.schedule,"
-                " position = EXCLUDED.position",
-                svc.id,
-                hall.id,
-                svc.agency_id,
-                svc.name,
-                svc.prefix,
-                svc.daily_quota,
-                svc.expected_service_seconds,
-                svc.target_wait_seconds,
-                json.dumps(dict(svc.hours)) if svc.hours is not None else None,
-                json.dumps(dict(svc.rules)) if svc.rules else None,
-                position,
-            )
+            await config.write_service(conn, hall.id, svc, position)
         for position, counter in enumerate(hall.counters):
             await conn.execute(
                 "INSERT INTO counters (id, branch_id, name, zone, service_ids, position)"
@@ -111,6 +76,25 @@ async def seed_hall(conn: asyncpg.Connection, hall: HallPlan, env: Mapping[str, 
         "counters": len(hall.counters),
         "users": len(hall.users),
     }
+
+
+async def _seed_branch(conn: asyncpg.Connection, hall: HallPlan) -> None:
+    policy = hall.calling
+    await conn.execute(
+        "INSERT INTO branches (id, name, timezone, schedule, max_priority_streak, no_show_min_recalls,"
+        " no_show_min_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET"
+        " name = EXCLUDED.name, timezone = EXCLUDED.timezone, schedule = EXCLUDED.schedule,"
+        " max_priority_streak = EXCLUDED.max_priority_streak,"
+        " no_show_min_recalls = EXCLUDED.no_show_min_recalls,"
+        " no_show_min_seconds = EXCLUDED.no_show_min_seconds",
+        hall.id,
+        hall.name,
+        hall.timezone,
+        json.dumps(dict(hall.schedule)),
+        policy.max_priority_streak,
+        policy.no_show.min_recalls,
+        policy.no_show.min_seconds,
+    )
 
 
 async def _seed_user(conn: asyncpg.Connection, user: User, env: Mapping[str, str], warned: set[str]) -> None:

@@ -127,27 +127,6 @@ async def monitor(pool: asyncpg.Pool, now: datetime, actor: User, branch_id: str
         " WHERE c.branch_id = $1 AND c.deleted_at IS NULL ORDER BY c.position, c.id",
         branch_id,
     )
-
-    def since(moment: datetime | None) -> int | None:
-        return None if moment is None else max(0, int((now - moment).total_seconds()))
-
-    counters = [
-        {
-            "counter_id": r["id"],
-            "name": r["name"],
-            "zone": r["zone"],
-            "status": r["status"],
-            "service_ids": list(r["service_ids"]),
-            "operator": r["operator"],
-            "ticket_number": r["number"],
-            "ticket_status": r["ticket_status"],
-            "serving_seconds": since(r["serving_at"] or r["called_at"]),
-            "idle_seconds": since(r["last_finished"])
-            if r["number"] is None and r["status"] == "open"
-            else None,
-        }
-        for r in rows
-    ]
     tickets = await pool.fetch(
         "SELECT id, number, service_id, queued_at FROM tickets"
         " WHERE branch_id = $1 AND status = 'waiting' AND business_date = $2"
@@ -157,13 +136,35 @@ async def monitor(pool: asyncpg.Pool, now: datetime, actor: User, branch_id: str
     )
     waiting = [
         {"ticket_id": str(t["id"]), "number": t["number"], "service_id": t["service_id"],
-         "waited_seconds": since(t["queued_at"]) or 0}
+         "waited_seconds": _since(now, t["queued_at"]) or 0}
         for t in tickets
     ]  # fmt: skip
     return {
         "branch_id": branch_id,
         "at": now.isoformat(),
-        "counters": counters,
+        "counters": [_floor_counter(r, now) for r in rows],
         "queue": queue,
         "waiting": waiting,
+    }
+
+
+def _since(now: datetime, moment: datetime | None) -> int | None:
+    return None if moment is None else max(0, int((now - moment).total_seconds()))
+
+
+def _floor_counter(r: asyncpg.Record, now: datetime) -> dict[str, Any]:
+    """One counter of the hall monitor; idle time only for an open counter without a ticket."""
+    return {
+        "counter_id": r["id"],
+        "name": r["name"],
+        "zone": r["zone"],
+        "status": r["status"],
+        "service_ids": list(r["service_ids"]),
+        "operator": r["operator"],
+        "ticket_number": r["number"],
+        "ticket_status": r["ticket_status"],
+        "serving_seconds": _since(now, r["serving_at"] or r["called_at"]),
+        "idle_seconds": _since(now, r["last_finished"])
+        if r["number"] is None and r["status"] == "open"
+        else None,
     }

@@ -17,6 +17,7 @@ from playwright.async_api import Page
 
 VERSION = "4.14.1"
 SERIOUS = ("serious", "critical")
+WCAG_AA = ("wcag2a", "wcag2aa", "wcag21aa")  # the WCAG 2.1 A and AA rules only
 
 
 def cache_dir() -> Path:
@@ -43,11 +44,19 @@ def script() -> Path:
     return path
 
 
-async def violations(page: Page, impacts: tuple[str, ...] = SERIOUS) -> list[dict[str, Any]]:
-    """The axe-core violations of ``page`` as it stands, of the given impacts (serious and critical)."""
+async def violations(
+    page: Page, impacts: tuple[str, ...] = SERIOUS, tags: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The axe-core violations of ``page`` as it stands, of the given impacts (serious and critical).
+
+    ``tags`` narrows the rules to those tags (e.g. :data:`WCAG_AA`); by default every rule runs.
+    """
     if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(script()))
-    result = await page.evaluate("async () => (await window.axe.run(document)).violations")
+    options = {"runOnly": {"type": "tag", "values": list(tags)}} if tags else {}
+    result = await page.evaluate(
+        "async (options) => (await window.axe.run(document, options)).violations", options
+    )
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result

@@ -40,9 +40,9 @@ LOGS="$RUN/logs"
 PIDS="$RUN/pids"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 
-KAFKA_VERSION="4.4.0"
-CACHE="${ANTRIAN_CACHE_DIR:-$HOME/.cache/antrian}"
-KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"  # the same cache as deploy/local/stack.sh
+TAG="antrian-cluster"
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"  # say, die, alive, wait_for, the Kafka jars (stack.sh's cache), PostgreSQL set-up
 KAFKA_HEAP="${ANTRIAN_CLUSTER_KAFKA_HEAP:--Xms128m -Xmx384m}"
 read -r -a KAFKA_PORTS <<<"${ANTRIAN_CLUSTER_KAFKA_PORTS:-61092 61094 61096}"
 read -r -a CONTROLLER_PORTS <<<"${ANTRIAN_CLUSTER_CONTROLLER_PORTS:-61093 61095 61097}"
@@ -71,11 +71,6 @@ export KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP"
 export DATABASE_URL="postgresql://antrian:antrian@127.0.0.1:$PG_PORT/antrian"
 LB_URL="http://127.0.0.1:$LB_PORT"
 
-say() { printf '\033[1m[antrian-cluster]\033[0m %s\n' "$*" >&2; }
-die() { printf '\033[31m[antrian-cluster] error:\033[0m %s\n' "$*" >&2; exit 1; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 signature() {  # what the command line of our process NAME contains
     case "$1" in
         kafka-*) echo "$RUN/kafka/${1#kafka-}/server.properties" ;;
@@ -84,26 +79,6 @@ signature() {  # what the command line of our process NAME contains
         prometheus) echo "$RUN/prometheus/prometheus.yml" ;;
         *) echo "services.${1%-*}" ;;
     esac
-}
-
-alive() {  # alive NAME: the recorded process runs and is still ours
-    local f="$PIDS/$1.pid" pid
-    [[ -f "$f" ]] || return 1
-    pid="$(cat "$f")"
-    kill -0 "$pid" 2>/dev/null || return 1
-    # A pid file outlives a crash; its number may belong to someone else now.
-    [[ -r "/proc/$pid/cmdline" ]] || return 0
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(signature "$1")"
-}
-
-wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
-    local limit="$1" what="$2"; shift 2
-    local end=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < end)) || return 1
-        sleep 0.3
-    done
-    say "$what is up"
 }
 
 signal_pid() {  # signal_pid NAME SIGNAL SECONDS: send SIGNAL, wait, then KILL
@@ -138,13 +113,6 @@ need_cmd() {  # need_cmd BINARY DEBIAN_PACKAGE (installs as root; waits for anot
     fi
 }
 
-pg_bindir() {
-    local d
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-    [[ -n "$d" && -x "$d/initdb" ]] || return 1
-    echo "$d"
-}
-
 deps() {
     need_cmd java openjdk-17-jre-headless
     pg_bindir >/dev/null || need_cmd /usr/lib/postgresql/15/bin/initdb postgresql-15
@@ -155,18 +123,6 @@ deps() {
 }
 
 # ---------------------------------------------------------------- Kafka
-kafka_jars() {
-    [[ -f "$KAFKA_LIBS/.complete" ]] && return 0
-    need_cmd mvn maven
-    say "resolving Kafka $KAFKA_VERSION jars from Maven Central (once; cached in $KAFKA_LIBS)"
-    rm -rf "$KAFKA_LIBS.tmp"
-    mvn -q -B -f "$ROOT/deploy/local/kafka-pom.xml" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS.tmp" >&2 \
-        || die "Maven could not resolve the Kafka jars (see above)"
-    rm -rf "$KAFKA_LIBS" && mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
-    touch "$KAFKA_LIBS/.complete"
-}
-
 voters() {
     local i out=""
     for i in 0 1 2; do out="${out:+$out,}$((i + 1))@127.0.0.1:${CONTROLLER_PORTS[$i]}"; done
@@ -182,7 +138,7 @@ kafka_prepare() {  # write every node's properties and format its storage once
     local node dir cluster_id=""
     [[ -s "$RUN/kafka/cluster-id" ]] && cluster_id="$(cat "$RUN/kafka/cluster-id")"
     if [[ -z "$cluster_id" ]]; then
-        cluster_id="$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+        cluster_id="$(new_cluster_id)"
         mkdir -p "$RUN/kafka" && echo "$cluster_id" >"$RUN/kafka/cluster-id"
     fi
     for node in 1 2 3; do
@@ -227,40 +183,18 @@ kafka_node_ready() {  # the node answers and the cluster counts three brokers ag
 }
 
 # ---------------------------------------------------------------- PostgreSQL
-as_pg() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-
 pg_start() {
     local bin
     bin="$(pg_bindir)" || die "PostgreSQL server binaries missing: sudo apt-get install -y postgresql-15"
     alive postgres && { say "postgres already running"; return 0; }
     port_open "$PG_PORT" && die "port $PG_PORT (for PostgreSQL) is already taken; set ANTRIAN_CLUSTER_PG_PORT"
-    mkdir -p "$PG_DIR"
-    if [[ $EUID -eq 0 ]]; then
-        chown postgres:postgres "$PG_DIR"
-        if ! runuser -u postgres -- test -w "$PG_DIR"; then
-            local home_dir; home_dir="$(getent passwd postgres | cut -d: -f6)/antrian-$(basename "$PG_SOCKET")"
-            say "user postgres cannot reach $PG_DIR; keeping the cluster in $home_dir"
-            mkdir -p "$home_dir" && chown postgres:postgres "$home_dir"
-            rmdir "$PG_DIR" 2>/dev/null || rm -rf "$PG_DIR"
-            ln -sfn "$home_dir" "$PG_DIR"
-        fi
-    fi
-    if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
-        say "initialising a PostgreSQL cluster in $PG_DATA"
-        as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-            -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
-    fi
-    mkdir -p "$PG_SOCKET"
-    [[ $EUID -eq 0 ]] && chown postgres:postgres "$PG_SOCKET"
+    pg_init "$bin"
     say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -w -t 60 start \
         -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB" \
         >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
     head -1 "$PG_DATA/postmaster.pid" >"$PIDS/postgres.pid"
-    local psql=(as_pg "$bin/psql" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1)
-    "${psql[@]}" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'antrian') THEN CREATE ROLE antrian LOGIN SUPERUSER PASSWORD 'antrian'; END IF; END \$\$;"
-    [[ -n "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'antrian'")" ]] \
-        || "${psql[@]}" -c "CREATE DATABASE antrian OWNER antrian"
+    pg_database "$bin"
     say "postgres is up"
 }
 
@@ -272,13 +206,6 @@ pg_stop() {
 }
 
 # ---------------------------------------------------------------- services
-admin_password() {
-    if [[ -n "${ANTRIAN_ADMIN_PASSWORD:-}" ]]; then echo "$ANTRIAN_ADMIN_PASSWORD"; return; fi
-    local f="$RUN/admin-password"
-    [[ -s "$f" ]] || (umask 077; python3 -c 'import secrets;print(secrets.token_urlsafe(12))' >"$f")
-    cat "$f"
-}
-
 instance_port() {  # instance_port SERVICE N
     local ports; read -r -a ports <<<"${SERVICE_PORTS[$1]}"
     echo "${ports[$(($2 - 1))]}"

@@ -25,11 +25,9 @@ LOGS="$RUN/logs"
 PIDS="$RUN/pids"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
 
-KAFKA_VERSION="4.4.0"
-CACHE="${ANTRIAN_CACHE_DIR:-$HOME/.cache/antrian}"
-KAFKA_POM="$ROOT/deploy/local/kafka-pom.xml"
-# One folder per version of the pom: a changed pom resolves a fresh set of jars.
-KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs-$(cksum <"$KAFKA_POM" | cut -d' ' -f1)"
+TAG="antrian"
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"  # say, die, alive, wait_for, the Kafka jars, PostgreSQL set-up
 KAFKA_PORT="${ANTRIAN_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${ANTRIAN_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${ANTRIAN_KAFKA_HEAP:--Xms256m -Xmx768m}"
@@ -47,11 +45,6 @@ PROM_PORT="${ANTRIAN_PROMETHEUS_PORT:-9090}"
 SERVICES=(ticketing display metrics)
 declare -A SERVICE_PORT=([ticketing]="${TICKETING_PORT:-8080}" [display]="${DISPLAY_PORT:-8081}" [metrics]="${METRICS_PORT:-8082}")
 
-say() { printf '\033[1m[antrian]\033[0m %s\n' "$*" >&2; }
-die() { printf '\033[31m[antrian] error:\033[0m %s\n' "$*" >&2; exit 1; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 signature() {  # what the command line of our process NAME contains
     case "$1" in
         kafka) echo "kafka.Kafka" ;;
@@ -59,27 +52,6 @@ signature() {  # what the command line of our process NAME contains
         prometheus) echo "prometheus" ;;
         *) echo "services.$1" ;;
     esac
-}
-
-alive() {  # alive NAME: the recorded process is running and is still ours
-    local f="$PIDS/$1.pid" pid
-    [[ -f "$f" ]] || return 1
-    pid="$(cat "$f")"
-    kill -0 "$pid" 2>/dev/null || return 1
-    # A pid file outlives a crash or a reboot, and its number may now belong to
-    # someone else: only a process whose command line is ours counts.
-    [[ -r "/proc/$pid/cmdline" ]] || return 0  # no /proc here: trust the number
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(signature "$1")"
-}
-
-wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
-    local limit="$1" what="$2"; shift 2
-    local end=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < end)) || return 1
-        sleep 0.3
-    done
-    say "$what is up"
 }
 
 stop_pid() {  # stop_pid NAME [SECONDS]: TERM, wait, then KILL
@@ -165,13 +137,6 @@ need_cmd() {  # need_cmd BINARY DEBIAN_PACKAGE
     fi
 }
 
-pg_bindir() {
-    local d
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-    [[ -n "$d" && -x "$d/initdb" ]] || return 1
-    echo "$d"
-}
-
 deps() {  # what `run`, `up` and `test` need on the machine
     need_cmd java openjdk-17-jre-headless
     need_cmd mvn maven
@@ -189,19 +154,6 @@ test_deps() {  # what the browser and Prometheus tests need besides
 }
 
 # ---------------------------------------------------------------- Kafka
-kafka_jars() {
-    if [[ -f "$KAFKA_LIBS/.complete" ]]; then return 0; fi
-    need_cmd mvn maven
-    say "resolving Kafka $KAFKA_VERSION jars from Maven Central (once; cached in $KAFKA_LIBS)"
-    local tmp="$KAFKA_LIBS.tmp.$$"  # another checkout may resolve the same set at the same time
-    rm -rf "$tmp"
-    mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$tmp" >&2 \
-        || { rm -rf "$tmp"; die "Maven could not resolve the Kafka jars (see above)"; }
-    touch "$tmp/.complete"
-    rm -rf "$KAFKA_LIBS" && mv -T "$tmp" "$KAFKA_LIBS" 2>/dev/null || rm -rf "$tmp"
-}
-
 kafka_start() {  # the broker, in the background: kafka_wait waits for it
     if alive kafka; then say "kafka already running (pid $(cat "$PIDS/kafka.pid"))"; return 0; fi
     for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
@@ -217,8 +169,7 @@ kafka_start() {  # the broker, in the background: kafka_wait waits for it
     local java_opts=(-cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$ROOT/deploy/local/log4j2.properties"
         "-Dkafka.logs.dir=$LOGS" -Djava.awt.headless=true)
     if [[ ! -f "$RUN/kafka/data/meta.properties" ]]; then
-        local cluster_id
-        cluster_id="$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+        local cluster_id; cluster_id="$(new_cluster_id)"
         say "formatting Kafka storage (cluster $cluster_id)"
         # What `kafka-storage.sh format --standalone` runs.
         java "${java_opts[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$props" \
@@ -244,40 +195,13 @@ kafka_wait() {  # wait until the broker answers and has our topics (also when it
 kafka_up() { kafka_start; kafka_wait; }
 
 # ---------------------------------------------------------------- PostgreSQL
-as_pg() {  # run a PostgreSQL binary as the data folder's owner
-    if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 pg_up() {
     local bin
     bin="$(pg_bindir)" || die "PostgreSQL server binaries missing: sudo apt-get install -y postgresql-15"
     if alive postgres; then say "postgres already running"; return 0; fi
     port_open "$PG_PORT" && die "port $PG_PORT is already taken by another process; stop it or set ANTRIAN_PG_PORT"
     mkdir -p "$PIDS" "$LOGS"
-    if [[ $EUID -eq 0 ]]; then
-        id postgres >/dev/null 2>&1 || die "user postgres missing: sudo apt-get install -y postgresql-15"
-        mkdir -p "$PG_DIR"
-        chown postgres:postgres "$PG_DIR"
-        if ! runuser -u postgres -- test -w "$PG_DIR"; then
-            # The checkout sits where user postgres cannot reach (e.g. under
-            # /root): keep the cluster in postgres' home, linked from .run/pg.
-            local home_dir; home_dir="$(getent passwd postgres | cut -d: -f6)/antrian-$(basename "$PG_SOCKET")"
-            say "user postgres cannot reach $PG_DIR; keeping the cluster in $home_dir"
-            mkdir -p "$home_dir" && chown postgres:postgres "$home_dir"
-            rmdir "$PG_DIR" 2>/dev/null || rm -rf "$PG_DIR"
-            ln -sfn "$home_dir" "$PG_DIR"
-        fi
-    else
-        mkdir -p "$PG_DIR"
-    fi
-    if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
-        say "initialising a PostgreSQL cluster in $PG_DATA"
-        as_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-            -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
-            || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
-    fi
-    mkdir -p "$PG_SOCKET"
-    [[ $EUID -eq 0 ]] && chown postgres:postgres "$PG_SOCKET"
+    pg_init "$bin"
     say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     # Ours from here: interrupted during pg_ctl, which then stops the postmaster
     # itself, pg_down still finds it through postmaster.pid.
@@ -286,11 +210,7 @@ pg_up() {
         -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=${ANTRIAN_PG_FSYNC:-on}" \
         >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
     head -1 "$PG_DATA/postmaster.pid" >"$PIDS/postgres.pid"
-    local psql=(as_pg "$bin/psql" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1)
-    "${psql[@]}" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'antrian') THEN CREATE ROLE antrian LOGIN SUPERUSER PASSWORD 'antrian'; END IF; END \$\$;"
-    if [[ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'antrian'")" ]]; then
-        "${psql[@]}" -c "CREATE DATABASE antrian OWNER antrian"
-    fi
+    pg_database "$bin"
     say "postgres is up (database antrian)"
 }
 
@@ -310,16 +230,6 @@ infra_up() { mkdir -p "$LOGS" "$PIDS"; pg_up; kafka_up; }
 infra_down() { stop_pid kafka 40; pg_down; }
 
 # ---------------------------------------------------------------- services
-admin_password() {
-    if [[ -n "${ANTRIAN_ADMIN_PASSWORD:-}" ]]; then echo "$ANTRIAN_ADMIN_PASSWORD"; return; fi
-    local f="$RUN/admin-password"
-    if [[ ! -s "$f" ]]; then
-        (umask 077; python3 -c 'import secrets;print(secrets.token_urlsafe(12))' >"$f")
-        GENERATED_PASSWORD=1
-    fi
-    cat "$f"
-}
-
 kiosk_token() {  # the local kiosks' device token, made once
     local f="$RUN/kiosk-token"
     if [[ ! -s "$f" ]]; then

@@ -20,14 +20,10 @@ from services.platform import validation
 from services.platform.openapi import Content, Handler, Operation, Param
 from services.ticketing import admin_schemas as s
 from services.ticketing import config
-from services.ticketing.api import _json, _path_id, _validated, current_user
+from services.ticketing.api import _BRANCH, _COUNTER, _SERVICE, _json, _path_id, _validated, current_user
 from services.ticketing.auth import User
 from services.ticketing.keys import CLOCK, POOL
-from services.ticketing.schemas import ID_PATTERN
 
-_BRANCH = Param("branch_id", "path", {"type": "string", "pattern": ID_PATTERN})
-_SERVICE = Param("service_id", "path", {"type": "string", "pattern": ID_PATTERN})
-_COUNTER = Param("counter_id", "path", {"type": "string", "pattern": ID_PATTERN})
 _PROBLEMS = (401, 403, 404, 409, 400, 413, 415, 422, 503)
 
 

@@ -248,6 +248,7 @@ async def branch_queue(request: web.Request) -> web.Response:
 
 _BRANCH = Param("branch_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
 _COUNTER = Param("counter_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
+_SERVICE = Param("service_id", "path", {"type": "string", "pattern": schemas.ID_PATTERN})
 _TICKET = Param("ticket_id", "path", {"type": "string", "format": "uuid"})
 _IDEMPOTENCY = Param(
     "Idempotency-Key",

@@ -14,15 +14,21 @@ from services.platform import validation
 from services.platform.openapi import Content, Operation, Param
 from services.ticketing import admin_schemas as s
 from services.ticketing import audit, config, supervision
-from services.ticketing.api import _json, _path_id, _ticket_id, _validated, current_user
+from services.ticketing.api import (
+    _BRANCH,
+    _SERVICE,
+    _TICKET,
+    _json,
+    _path_id,
+    _ticket_id,
+    _validated,
+    current_user,
+)
 from services.ticketing.auth import Role
 from services.ticketing.errors import InvalidRequest
 from services.ticketing.keys import CLOCK, POOL
 from services.ticketing.schemas import ID_PATTERN
 
-_BRANCH = Param("branch_id", "path", {"type": "string", "pattern": ID_PATTERN})
-_SERVICE = Param("service_id", "path", {"type": "string", "pattern": ID_PATTERN})
-_TICKET = Param("ticket_id", "path", {"type": "string", "format": "uuid"})
 _AUDIT_PARAMS = (
     Param("branch_id", "query", {"type": "string", "pattern": ID_PATTERN}, required=False,
           description="the branch (required unless the caller is the admin)"),

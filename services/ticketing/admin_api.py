@@ -88,12 +88,12 @@ def operations() -> list[Operation]:
                _BRANCH, s.CounterCreate, s.CounterOut,
                "Add a counter (closed) to the branch; the hall screen shows it within seconds."),
         _write("PATCH", "/api/v1/services/{service_id}", config.update_service,
-               "_Change or delete a service (its history stays)", _SERVICE, s.ServicePatch, s.ServiceOut,
-               "_Change a service (name, prefix, quota, hours, breaks, holidays, cut-off, times),"
+               "Change or delete a service (its history stays)", _SERVICE, s.ServicePatch, s.ServiceOut,
+               "Change a service (name, prefix, quota, hours, breaks, holidays, cut-off, times),"
                " or delete it."),
         _write("PATCH", "/api/v1/counters/{counter_id}", config.update_counter,
-               "_Change or delete a counter (its history stays)", _COUNTER, s.CounterPatch, s.CounterOut,
-               "_Change a counter (name, zone, services in order of preference), or delete it."),
+               "Change or delete a counter (its history stays)", _COUNTER, s.CounterPatch, s.CounterOut,
+               "Change a counter (name, zone, services in order of preference), or delete it."),
         Operation("GET", "/api/v1/branches/{branch_id}/export.yaml", _validated(export_yaml),
                   "The live configuration as a hall file (YAML)", ("master data",), (_BRANCH,),
                   responses={200: Content(media_type="application/yaml", description="A hall file")},

@@ -273,36 +273,20 @@ _ACTION_SUMMARIES = {
 
 
 def _ticket_action(name: str) -> Operation:
-    return Operation(
-        "POST",
-        f"/api/v1/counters/{{counter_id}}/{name}",
-        _validated(ticket_action_handler(name)),
-        _ACTION_SUMMARIES[name],
-        ("counters",),
-        (_COUNTER,),
-        body=schemas.TransferRequest if name == "transfer" else None,
-        responses=_TICKET_OK,
-        problems=(400, 401, 403, 404, 409, 413, 415, 422, 503),
-        secured=True,
-    )
+    body, handler = schemas.TransferRequest if name == "transfer" else None, ticket_action_handler(name)
+    return Operation("POST", f"/api/v1/counters/{{counter_id}}/{name}", _validated(handler),
+                     _ACTION_SUMMARIES[name], ("counters",), (_COUNTER,), body=body, responses=_TICKET_OK,
+                     problems=(400, 401, 403, 404, 409, 413, 415, 422, 503), secured=True)  # fmt: skip
 
 
 def _counter_action(name: str) -> Operation:
-    return Operation(
-        "POST",
-        f"/api/v1/counters/{{counter_id}}/{name}",
-        _validated(counter_action_handler(name)),
-        _ACTION_SUMMARIES[name],
-        ("counters",),
-        (_COUNTER,),
-        body=schemas.PauseRequest if name == "pause" else None,
-        body_required=False,
-        responses=_COUNTER_OK,
-        problems=(401, 403, 404, 409, *_BODY_PROBLEMS, 503)
-        if name == "pause"
-        else (401, 403, 404, 409, 413, 415, 503),
-        secured=True,
-    )
+    pause = name == "pause"
+    problems_ = (401, 403, 404, 409, *_BODY_PROBLEMS, 503) if pause else (401, 403, 404, 409, 413, 415, 503)
+    handler = _validated(counter_action_handler(name))
+    return Operation("POST", f"/api/v1/counters/{{counter_id}}/{name}", handler, _ACTION_SUMMARIES[name],
+                     ("counters",), (_COUNTER,),
+                     body=schemas.PauseRequest if pause else None, body_required=False, responses=_COUNTER_OK,
+                     problems=problems_, secured=True)  # fmt: skip
 
 
 def _get(path: str, handler: Handler, summary: str, tag: str, model: type[BaseModel], *p: Param) -> Operation:
@@ -313,138 +297,69 @@ def _get(path: str, handler: Handler, summary: str, tag: str, model: type[BaseMo
 
 def operations() -> list[Operation]:
     """Every ``/api/v1`` operation with its handler and contract."""
-    return [*_directory_operations(), _issue_operation(), *_ticket_operations(), *_counter_operations()]
+    return [*_directory_operations(), *_ticket_operations(), *_counter_operations()]
 
 
 def _directory_operations() -> list[Operation]:
     return [
-        Operation(
-            "POST",
-            "/api/v1/auth/login",
-            _validated(login),
-            "Log in an operator or admin",
-            ("auth",),
-            body=schemas.LoginRequest,
-            responses={200: Content(schemas.Token)},
-            problems=(401, 403, *_BODY_PROBLEMS, 429, 503),
-        ),
+        Operation("POST", "/api/v1/auth/login", _validated(login), "Log in an operator or admin", ("auth",),
+                  body=schemas.LoginRequest, responses={200: Content(schemas.Token)},
+                  problems=(401, 403, *_BODY_PROBLEMS, 429, 503)),
         _get("/api/v1/branches", list_branches, "Every branch", "branches", schemas.BranchList),
-        _get(
-            "/api/v1/branches/{branch_id}",
-            get_branch,
-            "A branch with its agencies, services and counters",
-            "branches",
-            schemas.Branch,
-            _BRANCH,
-        ),
-        _get(
-            "/api/v1/branches/{branch_id}/queue",
-            branch_queue,
-            "Waiting counts per service today",
-            "branches",
-            schemas.Queue,
-            _BRANCH,
-        ),
-    ]
+        _get("/api/v1/branches/{branch_id}", get_branch, "A branch with its agencies, services and counters",
+             "branches", schemas.Branch, _BRANCH),
+        _get("/api/v1/branches/{branch_id}/queue", branch_queue, "Waiting counts per service today",
+             "branches", schemas.Queue, _BRANCH),
+    ]  # fmt: skip
 
 
-def _issue_operation() -> Operation:
-    return Operation(
-        "POST",
-        "/api/v1/branches/{branch_id}/tickets",
-        _validated(issue_ticket),
-        "Take a ticket (public); a repeated Idempotency-Key returns the same ticket",
-        ("tickets",),
-        (_BRANCH, _IDEMPOTENCY),
-        body=schemas.IssueTicketRequest,
-        responses={
-            201: Content(
-                schemas.Ticket,
-                description="Issued (or replayed)",
-                headers={
-                    "Location": "the ticket's URL",
-                    "Idempotent-Replayed": "`true` when an earlier request with this key issued it",
-                },
-            )
-        },
-        problems=(403, 404, 409, *_BODY_PROBLEMS, 429, 503),
-    )
+_ISSUED = Content(
+    schemas.Ticket,
+    description="Issued (or replayed)",
+    headers={
+        "Location": "the ticket's URL",
+        "Idempotent-Replayed": "`true` when an earlier request with this key issued it",
+    },
+)
 
 
 def _ticket_operations() -> list[Operation]:
-    v = _validated
+    public = (403, 404, 409, *_BODY_PROBLEMS, 429, 503)
     return [
-        _get(
-            "/api/v1/tickets/{ticket_id}",
-            get_ticket,
-            "A ticket as it stands now, with live position and wait estimate",
-            "tickets",
-            schemas.Ticket,
-            _TICKET,
-        ),
-        Operation(
-            "GET",
-            "/api/v1/tickets/{ticket_id}/qr.svg",
-            v(ticket_qr),
-            "A QR code (SVG) of the link to the citizen's ticket page",
-            ("tickets",),
-            (_TICKET,),
-            responses={200: Content(media_type="image/svg+xml", description="SVG image")},
-            problems=(404, 503),
-        ),
-        Operation(
-            "POST",
-            "/api/v1/tickets/{ticket_id}/cancel",
-            v(cancel_ticket),
-            "The citizen cancels a waiting ticket",
-            ("tickets",),
-            (_TICKET,),
-            responses=_TICKET_OK,
-            problems=(403, 404, 409, 413, 415, 429, 503),
-        ),
-        Operation(
-            "POST",
-            "/api/v1/tickets/{ticket_id}/survey",
-            v(submit_survey),
-            "Rate a completed ticket (IKM, nine elements scored 1-4), once",
-            ("tickets",),
-            (_TICKET,),
-            body=schemas.SurveyRequest,
-            responses={201: Content(schemas.SurveyReceipt, description="Recorded")},
-            problems=(403, 404, 409, *_BODY_PROBLEMS, 429, 503),
-        ),
-    ]
+        Operation("POST", "/api/v1/branches/{branch_id}/tickets", _validated(issue_ticket),
+                  "Take a ticket (public); a repeated Idempotency-Key returns the same ticket", ("tickets",),
+                  (_BRANCH, _IDEMPOTENCY), body=schemas.IssueTicketRequest, responses={201: _ISSUED},
+                  problems=public),
+        _get("/api/v1/tickets/{ticket_id}", get_ticket,
+             "A ticket as it stands now, with live position and wait estimate", "tickets", schemas.Ticket,
+             _TICKET),
+        Operation("GET", "/api/v1/tickets/{ticket_id}/qr.svg", _validated(ticket_qr),
+                  "A QR code (SVG) of the link to the citizen's ticket page", ("tickets",), (_TICKET,),
+                  responses={200: Content(media_type="image/svg+xml", description="SVG image")},
+                  problems=(404, 503)),
+        Operation("POST", "/api/v1/tickets/{ticket_id}/cancel", _validated(cancel_ticket),
+                  "The citizen cancels a waiting ticket", ("tickets",), (_TICKET,), responses=_TICKET_OK,
+                  problems=(403, 404, 409, 413, 415, 429, 503)),
+        Operation("POST", "/api/v1/tickets/{ticket_id}/survey", _validated(submit_survey),
+                  "Rate a completed ticket (IKM, nine elements scored 1-4), once", ("tickets",), (_TICKET,),
+                  body=schemas.SurveyRequest,
+                  responses={201: Content(schemas.SurveyReceipt, description="Recorded")}, problems=public),
+    ]  # fmt: skip
 
 
 def _counter_operations() -> list[Operation]:
+    nobody = Content(media_type="", description="Nobody waits for this counter's services")
     return [
-        _get(
-            "/api/v1/counters/{counter_id}",
-            get_counter,
-            "A counter and its active ticket",
-            "counters",
-            schemas.Counter,
-            _COUNTER,
-        ),
-        Operation(
-            "POST",
-            "/api/v1/counters/{counter_id}/call-next",
-            _validated(call_next),
-            "Call the next ticket (an admin may name a ticket_id; recorded as forced)",
-            ("counters",),
-            (_COUNTER,),
-            body=schemas.CallNextRequest,
-            body_required=False,
-            responses={
-                **_TICKET_OK,
-                204: Content(media_type="", description="Nobody waits for this counter's services"),
-            },
-            problems=(401, 403, 404, 409, *_BODY_PROBLEMS, 503),
-            secured=True,
-        ),
+        _get("/api/v1/counters/{counter_id}", get_counter, "A counter and its active ticket", "counters",
+             schemas.Counter, _COUNTER),
+        Operation("POST", "/api/v1/counters/{counter_id}/call-next", _validated(call_next),
+                  "Call the next ticket (an admin may name a ticket_id; recorded as forced)", ("counters",),
+                  (_COUNTER,), body=schemas.CallNextRequest, body_required=False,
+                  responses={**_TICKET_OK, 204: nobody}, problems=(401, 403, 404, 409, *_BODY_PROBLEMS, 503),
+                  secured=True),
         *(_ticket_action(name) for name in TICKET_ACTIONS),
         *(_counter_action(name) for name in COUNTER_ACTIONS),
-    ]
+    ]  # fmt: skip
 
 
 def _page(path: str, summary: str, media_type: str, *params: Param, tag: str = "pages") -> Operation:

@@ -293,64 +293,29 @@ def _staff(
 ) -> Operation:
     """A secured console operation on one counter or one ticket, answering ``model``."""
     param, tag = (_COUNTER, "counters") if "{counter_id}" in path else (_TICKET, "tickets")
-    return Operation(
-        method,
-        path,
-        _validated(handler),
-        summary,
-        (tag,),
-        (param,),
-        responses={200: Content(model)},
-        problems=problems,
-        secured=True,
-    )
+    return Operation(method, path, _validated(handler), summary, (tag,), (param,),
+                     responses={200: Content(model)}, problems=problems, secured=True)  # fmt: skip
+
+
+_STREAM = Content(media_type="text/event-stream", description="an endless event stream")
 
 
 def operations() -> list[Operation]:
     """The console's routes with their contract."""
     return [
-        _staff(
-            "POST",
-            "/api/v1/counters/{counter_id}/park",
-            park,
-            "Park the active ticket: the citizen steps out and may return to their place within the window",
-        ),
-        _staff(
-            "POST",
-            "/api/v1/tickets/{ticket_id}/return",
-            requeue_handler(TicketAction.RETURN),
-            "Return a parked ticket to the queue at its original place (within the park window)",
-        ),
-        _staff(
-            "POST",
-            "/api/v1/tickets/{ticket_id}/reactivate",
-            requeue_handler(TicketAction.REACTIVATE),
-            "Reactivate a no-show at its original place (within the reactivation window)",
-        ),
-        _staff(
-            "GET",
-            "/api/v1/counters/{counter_id}/queue",
-            counter_queue,
-            "Who waits for the counter's services (calling order), and parked or recent no-show tickets",
-            CounterQueue,
-            _READ_PROBLEMS,
-        ),
-        Operation(
-            "GET",
-            "/api/v1/branches/{branch_id}/live",
-            _validated(live),
-            "Server-sent events: a hint (type, number, counter_id, service_id) on every change of the branch",
-            ("branches",),
-            (_BRANCH,),
-            responses={200: Content(media_type="text/event-stream", description="an endless event stream")},
-            problems=(404, 406, 503),
-        ),
-        _staff(
-            "GET",
-            "/api/v1/counters/{counter_id}/console",
-            counter_console,
-            "The counter console's state: the counter, its active ticket, today's figures",
-            CounterConsole,
-            _READ_PROBLEMS,
-        ),
-    ]
+        _staff("POST", "/api/v1/counters/{counter_id}/park", park, "Park the active ticket: the citizen"
+               " steps out and may return to their place within the window"),
+        _staff("POST", "/api/v1/tickets/{ticket_id}/return", requeue_handler(TicketAction.RETURN),
+               "Return a parked ticket to the queue at its original place (within the park window)"),
+        _staff("POST", "/api/v1/tickets/{ticket_id}/reactivate", requeue_handler(TicketAction.REACTIVATE),
+               "Reactivate a no-show at its original place (within the reactivation window)"),
+        _staff("GET", "/api/v1/counters/{counter_id}/queue", counter_queue, "Who waits for the counter's"
+               " services (calling order), and parked or recent no-show tickets",
+               CounterQueue, _READ_PROBLEMS),
+        Operation("GET", "/api/v1/branches/{branch_id}/live", _validated(live), "Server-sent events: a hint"
+                  " (type, number, counter_id, service_id) on every change of the branch", ("branches",),
+                  (_BRANCH,), responses={200: _STREAM}, problems=(404, 406, 503)),
+        _staff("GET", "/api/v1/counters/{counter_id}/console", counter_console,
+               "The counter console's state: the counter, its active ticket, today's figures",
+               CounterConsole, _READ_PROBLEMS),
+    ]  # fmt: skip

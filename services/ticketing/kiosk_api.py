@@ -368,92 +368,45 @@ def _page(path: str, handler: Handler | None, summary: str, media: str, *params:
     )
 
 
+def _public_get(
+    path: str,
+    handler: Handler,
+    summary: str,
+    tag: str,
+    params: tuple[Param, ...],
+    content: Content,
+    problems: tuple[int, ...] = (404, 503),
+) -> Operation:
+    return Operation("GET", path, _validated(handler), summary, (tag,), params, responses={200: content},
+                     problems=problems)  # fmt: skip
+
+
 def operations() -> list[Operation]:
     """The kiosk's routes with their contract."""
-    return [*_kiosk_operations(), *_desk_operations()]
-
-
-def _kiosk_operations() -> list[Operation]:
+    escpos = Content(media_type="application/octet-stream", description="ESC/POS bytes")
     return [
-        Operation(
-            "GET",
-            "/api/v1/branches/{branch_id}/kiosk",
-            _validated(get_board),
-            "Every service with its queue, the wait of a ticket taken now, and whether it issues now",
-            ("branches",),
-            (_BRANCH,),
-            responses={200: Content(KioskBoard)},
-            problems=(404, 503),
-        ),
-        Operation(
-            "GET",
-            "/api/v1/branches/{branch_id}/services/search",
-            _validated(get_search),
-            "Find a service by what a citizen types (Indonesian, typos and missing words forgiven)",
-            ("branches",),
-            (_BRANCH, _Q),
-            responses={200: Content(SearchResult)},
-            problems=(404, 422, 503),
-        ),
-        Operation(
-            "GET",
-            "/api/v1/tickets/{ticket_id}/escpos",
-            _validated(get_escpos),
-            "The printed ticket as ESC/POS bytes, for a print agent",
-            ("tickets",),
-            (_TICKET,),
-            responses={200: Content(media_type="application/octet-stream", description="ESC/POS bytes")},
-            problems=(404, 503),
-        ),
-        _page(
-            "/print/{ticket_id}",
-            _file("print.html"),
-            "Printable ticket (80/58 mm roll)",
-            "text/html",
-            _ANY_TICKET,
-        ),
-    ]
-
-
-def _desk_operations() -> list[Operation]:
-    return [
-        Operation(
-            "GET",
-            "/api/v1/counters/{counter_id}/survey",
-            _validated(get_desk_target),
-            "What the desk's survey code rates now: the latest unrated ticket completed there, else the desk",
-            ("surveys",),
-            (_COUNTER,),
-            responses={200: Content(DeskSurveyTarget)},
-            problems=(404, 503),
-        ),
-        Operation(
-            "POST",
-            "/api/v1/counters/{counter_id}/survey",
-            _validated(post_desk_survey),
-            "Answer the desk's survey (IKM nine elements, optional profile and saran); once per ticket",
-            ("surveys",),
-            (_COUNTER,),
-            body=DeskSurveyRequest,
-            responses={201: Content(DeskSurveyReceipt, description="Recorded")},
-            problems=(400, 404, 409, 413, 415, 422, 503),
-        ),
-        Operation(
-            "GET",
-            "/counter/{counter_id}/survey-sign",
-            _validated(survey_sign),
-            "A printable A5 sign with the QR code of the desk's survey",
-            ("pages",),
-            (_COUNTER,),
-            responses={200: Content(media_type="text/html")},
-            problems=(404, 503),
-        ),
-        _page(
-            "/survey/desk/{counter_id}",
-            _file("survey.html"),
-            "The desk's survey form",
-            "text/html",
-            _ANY_COUNTER,
-        ),
+        _public_get("/api/v1/branches/{branch_id}/kiosk", get_board, "Every service with its queue, the wait"
+                    " of a ticket taken now, and whether it issues now", "branches", (_BRANCH,),
+                    Content(KioskBoard)),
+        _public_get("/api/v1/branches/{branch_id}/services/search", get_search, "Find a service by what a"
+                    " citizen types (Indonesian, typos and missing words forgiven)", "branches",
+                    (_BRANCH, _Q), Content(SearchResult), (404, 422, 503)),
+        _public_get("/api/v1/tickets/{ticket_id}/escpos", get_escpos,
+                    "The printed ticket as ESC/POS bytes, for a print agent", "tickets", (_TICKET,), escpos),
+        _page("/print/{ticket_id}", _file("print.html"), "Printable ticket (80/58 mm roll)", "text/html",
+              _ANY_TICKET),
+        _public_get("/api/v1/counters/{counter_id}/survey", get_desk_target, "What the desk's survey code"
+                    " rates now: the latest unrated ticket completed there, else the desk", "surveys",
+                    (_COUNTER,), Content(DeskSurveyTarget)),
+        Operation("POST", "/api/v1/counters/{counter_id}/survey", _validated(post_desk_survey), "Answer the"
+                  " desk's survey (IKM nine elements, optional profile and saran); once per ticket",
+                  ("surveys",), (_COUNTER,), body=DeskSurveyRequest,
+                  responses={201: Content(DeskSurveyReceipt, description="Recorded")},
+                  problems=(400, 404, 409, 413, 415, 422, 503)),
+        _public_get("/counter/{counter_id}/survey-sign", survey_sign,
+                    "A printable A5 sign with the QR code of the desk's survey", "pages", (_COUNTER,),
+                    Content(media_type="text/html")),
+        _page("/survey/desk/{counter_id}", _file("survey.html"), "The desk's survey form", "text/html",
+              _ANY_COUNTER),
         # The pages' scripts and styles are served by pages.py's /static/{filename}.
-    ]
+    ]  # fmt: skip

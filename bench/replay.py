@@ -106,23 +106,28 @@ async def _rebuild_up(http: aiohttp.ClientSession, port: int) -> bool:
     return False
 
 
-async def _rebuilt_after_start(stack: Stack) -> float:
-    """Seconds from starting the display until its ``rebuild`` check is up.
+async def wait_rebuilt(port: int, proc: asyncio.subprocess.Process, within: float = 900.0) -> None:
+    """Wait until the display on ``port`` has rebuilt today's state: its ``rebuild`` check is up.
 
-    Ticketing does not run here, so the display's ``directory`` check never comes up
-    (nobody can describe the simulated branches); the rebuild does not wait for it.
+    Ticketing does not run in the replays, so the display's ``directory`` check never
+    comes up (nobody can describe the simulated branches); the rebuild does not wait for it.
     """
+    async with aiohttp.ClientSession() as http, asyncio.timeout(within):  # a long rebuild is a figure
+        while not await _rebuild_up(http, port):
+            if proc.returncode is not None:
+                raise RuntimeError("the display exited during its rebuild")
+            await asyncio.sleep(0.05)
+
+
+async def _rebuilt_after_start(stack: Stack) -> float:
+    """Seconds from starting the display until it has rebuilt today's state."""
     started = time.monotonic()
     log = (stack.workdir / "display.log").open("ab")
     proc = stack.procs["display"] = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.display", env=stack.env, stdout=log, stderr=log
     )
     log.close()
-    async with aiohttp.ClientSession() as http, asyncio.timeout(900):  # a long rebuild is a figure
-        while not await _rebuild_up(http, stack.ports["display"]):
-            if proc.returncode is not None:
-                raise RuntimeError(f"display exited: {(stack.workdir / 'display.log').read_text()[-2000:]}")
-            await asyncio.sleep(0.05)
+    await wait_rebuilt(stack.ports["display"], proc)
     return time.monotonic() - started
 
 

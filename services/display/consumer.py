@@ -28,6 +28,7 @@ arrives is re-read the same way, so nothing folded with a guessed zone stays.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -116,6 +117,7 @@ class EventConsumer:
         self._board = board
         self._hub = hub
         self._metrics = metrics
+        self._processed = functools.cache(metrics.events_processed.labels)  # one child per type, not a lookup
         self._consumer: AIOKafkaConsumer | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._stale: set[str] = set()  # branches to re-read from the log
@@ -281,7 +283,7 @@ class EventConsumer:
             log.exception("folding %s[%s]@%s failed", record.topic, record.partition, record.offset)
             await self._refuse(record, producer, exc, event)
             return
-        self._metrics.events_processed.labels(event.type.value).inc()
+        self._processed(event.type.value).inc()
         if change is None:
             return
         if change.reset:

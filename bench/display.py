@@ -39,6 +39,8 @@ from bench.harness import (
 from bench.screens import Fleet
 
 FLOOR_SAMPLES = 100
+ALL_FROM_HERE = {"DISPLAY_MAX_CONNECTIONS": "20000", "DISPLAY_MAX_CONNECTIONS_PER_ADDRESS": "20000"}
+"""Every screen connects from this machine's one address: the display's caps must let them all in."""
 
 
 async def _floor_parts(stack: Stack) -> dict[str, list[float]]:
@@ -108,7 +110,7 @@ async def _size(
 async def run(screens: list[int], calls: int, gap: float, floor_calls: int) -> dict[str, Any]:
     """Measure call → screen at each number of screens, with the floors."""
     raise_nofile()
-    stack = Stack()
+    stack = Stack(extra_env=ALL_FROM_HERE)
     branch = stack.name
     try:
         await stack.topics()

@@ -51,6 +51,26 @@ async def _floor_parts(stack: Stack) -> dict[str, list[float]]:
     }
 
 
+async def _call_round(fleet: Fleet, admin: Admin, counter: str, number: str) -> list[float]:
+    """Call ``number``: seconds until each screen has it. Then start and complete it and wait
+    until every screen has the completion too, so that the next call is not timed while the
+    display still fans this round's later messages out (at 10,000 screens each takes a while)."""
+    await fleet.expect('"ticket.called"', f'"{number}"')
+    started = time.monotonic()
+    status, body = await admin.post(f"{counter}/call-next")
+    if status != 200 or body["number"] != number:
+        raise RuntimeError(f"call-next: {status} {body} (expected {number})")
+    latencies = [t - started for t in await fleet.seen(within=120)]
+    for action in ("start", "complete"):
+        if action == "complete":
+            await fleet.expect('"ticket.completed"', f'"{number}"')
+        status, body = await admin.post(f"{counter}/{action}")
+        if status != 200:
+            raise RuntimeError(f"{action}: {status} {body}")
+    await fleet.seen(within=120)
+    return latencies
+
+
 async def _size(
     stack: Stack,
     admin: Admin,
@@ -75,17 +95,7 @@ async def _size(
         meter = CpuMeter(pids)
         latencies: list[float] = []
         for _ in range(calls):
-            number = waiting.pop(0)
-            await fleet.expect('"ticket.called"', f'"{number}"')
-            started = time.monotonic()
-            status, body = await admin.post(f"{counter}/call-next")
-            if status != 200 or body["number"] != number:
-                raise RuntimeError(f"call-next: {status} {body} (expected {number})")
-            latencies.extend(t - started for t in await fleet.seen(within=120))
-            for action in ("start", "complete"):
-                status, body = await admin.post(f"{counter}/{action}")
-                if status != 200:
-                    raise RuntimeError(f"{action}: {status} {body}")
+            latencies.extend(await _call_round(fleet, admin, counter, waiting.pop(0)))
             await asyncio.sleep(gap)
         shares = meter.shares()
         lag1 = await scrape(http, stack.ports["display"])

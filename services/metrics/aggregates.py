@@ -9,9 +9,8 @@ effect, so they are stored exactly once per event as well.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.events import (
     CloudEvent,
@@ -57,8 +56,7 @@ def labels(**values: str) -> Labels:
     return tuple(sorted(values.items()))
 
 
-@dataclass(frozen=True, slots=True)
-class Increment:
+class Increment(NamedTuple):
     """Add ``amount`` to the counter ``metric`` with ``labels``."""
 
     metric: str
@@ -66,8 +64,11 @@ class Increment:
     amount: float = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+# Every event counts once under its type; built once, not per event.
+_PROCESSED = {kind: Increment("qms_events_processed_total", labels(type=kind.value)) for kind in EventType}
+
+
+class Observation(NamedTuple):
     """One observation of the histogram ``metric`` with ``labels``."""
 
     metric: str
@@ -75,8 +76,7 @@ class Observation:
     value: float
 
 
-@dataclass(frozen=True, slots=True)
-class TicketFact:
+class TicketFact(NamedTuple):
     """What the metrics remember about one ticket."""
 
     ticket_id: str
@@ -98,8 +98,7 @@ class TicketFact:
     slot_start: datetime | None = None  # a checked-in booking's slot: punctuality of its call
 
 
-@dataclass(frozen=True, slots=True)
-class CounterFact:
+class CounterFact(NamedTuple):
     """One counter: whether it is open, its active ticket and its idle time so far."""
 
     branch_id: str
@@ -110,8 +109,7 @@ class CounterFact:
     idle_seconds: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class SurveyFact:
+class SurveyFact(NamedTuple):
     """One survey answer (nine scores) for a completed ticket."""
 
     ticket_id: str
@@ -129,8 +127,7 @@ class SurveyFact:
     saran: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
+class Effect(NamedTuple):
     """Everything one event changes; the store writes it in one transaction."""
 
     ticket: TicketFact | None = None
@@ -162,25 +159,25 @@ def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | No
 
     The business day and the branch's time zone come from the event's data.
     """
-    processed = Increment("qms_events_processed_total", labels(type=event.type.value))
+    processed = _PROCESSED[event.type]
     data = event.data
+    if isinstance(data, TicketData):  # the most frequent, so tested first
+        effect = _ticket_event(event, data, ticket or _new_ticket(event, data), counter)
+        return effect._replace(increments=(*effect.increments, processed))
     if isinstance(data, SurveySubmitted):
-        return replace(_survey(event, data), increments=(processed,))
+        return _survey(event, data)._replace(increments=(processed,))
     if isinstance(data, CounterData):
         return Effect(counter=_counter_event(event, data, counter), increments=(processed,))
+    if isinstance(data, AppointmentCheckedIn) and ticket is not None and not data.late:
+        slotted = ticket._replace(slot_start=data.slot_start)
+        return Effect(ticket=slotted, increments=(processed, *_appointment(event.branchid, data)))
+    if isinstance(data, AppointmentData | TicketNear):
+        return Effect(increments=(processed, *_appointment(event.branchid, data)))
     if isinstance(
         data, HallConfigured | HallAnnouncement
     ):  # the hall changed: nothing to count but the event
         return Effect(increments=(processed,))
-    if isinstance(data, AppointmentCheckedIn) and ticket is not None and not data.late:
-        slotted = replace(ticket, slot_start=data.slot_start)
-        return Effect(ticket=slotted, increments=(processed, *_appointment(event.branchid, data)))
-    if isinstance(data, AppointmentData | TicketNear):
-        return Effect(increments=(processed, *_appointment(event.branchid, data)))
-    if not isinstance(data, TicketData):
-        raise InvalidEventData(f"no rule for {event.type.value}")  # pragma: no cover
-    effect = _ticket_event(event, data, ticket or _new_ticket(event, data), counter)
-    return replace(effect, increments=(*effect.increments, processed))
+    raise InvalidEventData(f"no rule for {event.type.value}")  # pragma: no cover
 
 
 def _appointment(branch: str, data: AppointmentData | TicketNear) -> tuple[Increment, ...]:
@@ -194,8 +191,7 @@ def _appointment(branch: str, data: AppointmentData | TicketNear) -> tuple[Incre
     return (Increment("qms_appointments_total", by),)
 
 
-@dataclass(frozen=True, slots=True)
-class _Ticket:
+class _Ticket(NamedTuple):
     """What every ticket rule reads: the event, the stored facts and the label sets it counts under."""
 
     event: CloudEvent
@@ -239,8 +235,7 @@ def _issued(data: TicketIssued, t: _Ticket) -> Effect:
 def _called(data: TicketCalled, t: _Ticket) -> Effect:
     called_at = data.called_at
     ticket = t.ticket
-    updated = replace(
-        ticket,
+    updated = ticket._replace(
         status="called",
         counter_id=t.counter_id,
         waiting_since=None,
@@ -272,7 +267,7 @@ def _first_call(ticket: TicketFact, queue: Labels, called_at: datetime) -> tuple
 
 def _recalled(data: TicketRecalled, t: _Ticket) -> Effect:
     return Effect(
-        ticket=replace(t.ticket, counter_id=t.counter_id or t.ticket.counter_id),
+        ticket=t.ticket._replace(counter_id=t.counter_id or t.ticket.counter_id),
         increments=(Increment("qms_tickets_recalled_total", t.at_counter),),
     )
 
@@ -285,7 +280,7 @@ def _serving(data: TicketServing, t: _Ticket) -> Effect:
         if called_at is None
         else (Observation("qms_walk_seconds", t.at_counter, _seconds(called_at, serving_at)),)
     )
-    return Effect(ticket=replace(t.ticket, status="serving", serving_at=serving_at), observations=walks)
+    return Effect(ticket=t.ticket._replace(status="serving", serving_at=serving_at), observations=walks)
 
 
 def _completed(data: TicketCompleted, t: _Ticket) -> Effect:
@@ -297,7 +292,7 @@ def _completed(data: TicketCompleted, t: _Ticket) -> Effect:
         else (Observation("qms_service_seconds", t.at_counter, _seconds(started, completed_at)),)
     )
     return Effect(
-        ticket=replace(t.ticket, status="completed", serving_at=started, completed_at=completed_at),
+        ticket=t.ticket._replace(status="completed", serving_at=started, completed_at=completed_at),
         counter=t.freed(),
         increments=(Increment("qms_tickets_completed_total", t.at_counter),),
         observations=durations,
@@ -306,7 +301,7 @@ def _completed(data: TicketCompleted, t: _Ticket) -> Effect:
 
 def _no_show(data: TicketNoShow, t: _Ticket) -> Effect:
     return Effect(
-        ticket=replace(t.ticket, status="no_show", waiting_since=None),
+        ticket=t.ticket._replace(status="no_show", waiting_since=None),
         counter=t.freed(),
         increments=(Increment("qms_tickets_no_show_total", t.at_counter),),
     )
@@ -316,7 +311,7 @@ def _parked(data: TicketParked, t: _Ticket) -> Effect:
     # The counter is free while the citizen is away: parked time is neither
     # service nor busy time; a later start begins a new serving span.
     return Effect(
-        ticket=replace(t.ticket, status="parked", serving_at=None),
+        ticket=t.ticket._replace(status="parked", serving_at=None),
         counter=t.freed(),
         increments=(Increment("qms_tickets_parked_total", t.at_counter),),
     )
@@ -324,7 +319,7 @@ def _parked(data: TicketParked, t: _Ticket) -> Effect:
 
 def _back(data: TicketReturned | TicketReactivated, t: _Ticket) -> Effect:
     ticket, at = t.ticket, t.event.time
-    back = replace(ticket, status=WAITING, counter_id=None, called_at=None, serving_at=None, waiting_since=at)
+    back = ticket._replace(status=WAITING, counter_id=None, called_at=None, serving_at=None, waiting_since=at)
     kind = "returned" if isinstance(data, TicketReturned) else "reactivated"
     return Effect(
         ticket=back,
@@ -335,8 +330,7 @@ def _back(data: TicketReturned | TicketReactivated, t: _Ticket) -> Effect:
 
 def _transferred(data: TicketTransferred, t: _Ticket) -> Effect:
     agency, service, branch = data.agency_id, data.service_id, t.event.branchid
-    moved = replace(
-        t.ticket,
+    moved = t.ticket._replace(
         agency_id=agency,
         service_id=service,
         status=WAITING,
@@ -362,7 +356,7 @@ def _cancelled(data: TicketCancelled, t: _Ticket) -> Effect:
         reason=data.reason,
     )
     return Effect(
-        ticket=replace(ticket, status="cancelled", waiting_since=None),
+        ticket=ticket._replace(status="cancelled", waiting_since=None),
         increments=(Increment("qms_tickets_cancelled_total", cancelled),),
     )
 
@@ -401,8 +395,7 @@ def _new_ticket(event: CloudEvent, data: TicketData) -> TicketFact:
 
 
 def _new_ticket_fields(data: TicketIssued, ticket: TicketFact) -> TicketFact:
-    return replace(
-        ticket,
+    return ticket._replace(
         status=WAITING,
         estimated_wait_seconds=data.estimated_wait_seconds,
         target_wait_seconds=data.target_wait_seconds,
@@ -416,16 +409,16 @@ def _counter_event(event: CloudEvent, data: CounterData, counter: CounterFact | 
     current = _stop_idle(current, at)
     if event.type is EventType.COUNTER_OPENED:
         idle_since = at if current.active_ticket_id is None else None
-        return replace(current, status="open", idle_since=idle_since)
+        return current._replace(status="open", idle_since=idle_since)
     status = "paused" if isinstance(data, CounterPaused) else "closed"
-    return replace(current, status=status)
+    return current._replace(status=status)
 
 
 def _stop_idle(counter: CounterFact, at: datetime) -> CounterFact:
     if counter.idle_since is None:
         return counter
     idle = counter.idle_seconds + _seconds(counter.idle_since, at)
-    return replace(counter, idle_since=None, idle_seconds=idle)
+    return counter._replace(idle_since=None, idle_seconds=idle)
 
 
 def _busy(
@@ -435,7 +428,7 @@ def _busy(
         return None
     current = _stop_idle(counter or CounterFact(branch, counter_id), at)
     # Only an open counter can call: a call proves the counter is open.
-    return replace(current, status="open", active_ticket_id=ticket_id)
+    return current._replace(status="open", active_ticket_id=ticket_id)
 
 
 def _free(
@@ -447,7 +440,7 @@ def _free(
     if current.active_ticket_id not in (None, ticket_id):
         return current  # the counter already moved on to another ticket
     idle_since = at if current.status == "open" and current.idle_since is None else current.idle_since
-    return replace(current, active_ticket_id=None, idle_since=idle_since)
+    return current._replace(active_ticket_id=None, idle_since=idle_since)
 
 
 def _survey(event: CloudEvent, data: SurveySubmitted) -> Effect:

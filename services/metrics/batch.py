@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from services.events import CloudEvent
 from services.metrics.aggregates import (
@@ -46,8 +47,7 @@ def bucket_index(bounds: Sequence[float], value: float) -> int:
     return len(bounds)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What happened to one event: applied, a duplicate, or refused with a reason."""
 
     event: CloudEvent

@@ -1,19 +1,18 @@
 """PostgreSQL storage of the metrics' facts and aggregates (asyncpg).
 
 :meth:`MetricsStore.apply` is the exactly-once step: in one transaction per
-batch it skips the event ids already processed, loads the ticket and counter
-facts the batch touches (locked), folds the events in order, marks the
-applied ones processed and writes the facts, counter totals and histogram
-buckets. A redelivered or replayed event therefore changes nothing.
+batch (a whole poll of every partition) it marks the event ids processed,
+skipping those marked before, loads the ticket and counter facts the batch
+touches (locked), folds the events in order, unmarks the ones it refused and
+writes the facts, counter totals and histogram buckets, one statement per
+table. A redelivered or replayed event therefore changes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
-import operator
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,8 +20,8 @@ from typing import Any
 import asyncpg
 
 from services.events import CloudEvent
-from services.metrics.aggregates import CounterFact, Labels, SurveyFact, TicketFact
-from services.metrics.batch import BatchResult, Outcome, event_key, fold_batch, touched
+from services.metrics.aggregates import CounterFact, Labels, TicketFact
+from services.metrics.batch import MAX_SEQUENCE, BatchResult, Outcome, event_key, fold_batch, touched
 from services.metrics.errors import StoreError, UnstorableData
 from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, month_start
 from services.metrics.ikm import ELEMENT_COUNT, Tally
@@ -74,14 +73,11 @@ ON CONFLICT (metric, labels) DO UPDATE SET
 """
 
 
-# A fact's fields in the order of its table's columns, as a tuple.
-_ticket_row = operator.attrgetter(*(f.name for f in dataclasses.fields(TicketFact)))
-_survey_row = operator.attrgetter(*(f.name for f in dataclasses.fields(SurveyFact)))
-_counter_row = operator.attrgetter(*(f.name for f in dataclasses.fields(CounterFact)))
-
-
 def _columns(rows: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
-    """Rows (at least one) turned into one tuple per column: the arrays an ``unnest`` statement takes."""
+    """Rows (at least one) turned into one tuple per column: the arrays an ``unnest`` statement takes.
+
+    The facts are named tuples whose fields are in the order of their table's columns.
+    """
     return list(zip(*rows, strict=True))
 
 
@@ -95,15 +91,11 @@ LEFT JOIN tickets t ON t.status = 'waiting' AND t.branch_id = k.branch_id AND t.
 GROUP BY k.branch_id, k.agency_id, k.service_id, t.business_date
 """
 # processed_at is PostgreSQL's clock at marking: the moment the batch's effects are written.
-# The count of rows marked tells whether another consumer marked some of them meanwhile.
 _MARK = """
-WITH marked AS (
-    INSERT INTO processed_events (event_id, event_type, branch_id, sequence, event_time, processed_at)
-    SELECT e.*, clock_timestamp()
-    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[]) AS e
-    ON CONFLICT (event_id) DO NOTHING RETURNING 1
-)
-SELECT count(*) FROM marked
+INSERT INTO processed_events (event_id, event_type, branch_id, sequence, event_time, processed_at)
+SELECT e.*, clock_timestamp()
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[]) AS e
+ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text
 """
 _ADD_QUEUE_KEYS = """
 INSERT INTO queue_keys (branch_id, agency_id, service_id)
@@ -199,32 +191,42 @@ class MetricsStore:
 
     async def _apply(self, conn: Any, events: Sequence[CloudEvent]) -> list[Outcome]:
         keys = [event_key(event) for event in events]
-        done = await conn.fetch(
-            "SELECT event_id::text FROM processed_events WHERE event_id = ANY($1::uuid[])", keys
-        )
-        fresh = set(keys) - {r["event_id"] for r in done}
+        fresh = await self._mark(conn, events, keys)
         ticket_ids, counter_ids = touched(events)
         result = fold_batch(
             events, fresh, await self._tickets(conn, ticket_ids), await self._counters(conn, counter_ids)
         )
-        applied = [(key, o.event) for key, o in zip(keys, result.outcomes, strict=True) if o.applied]
-        if applied:
-            rows = ((key, e.type.value, e.branchid, e.sequence, e.time) for key, e in applied)
-            if await conn.fetchval(_MARK, *_columns(rows)) != len(applied):
-                raise StoreError("another consumer applied some of these events concurrently; retrying")
+        refused = [key for key, o in zip(keys, result.outcomes, strict=True) if o.invalid and key in fresh]
+        if refused:  # only what was applied stays marked
+            await conn.execute("DELETE FROM processed_events WHERE event_id = ANY($1::uuid[])", refused)
         await self._write(conn, result)
         return result.outcomes
+
+    async def _mark(self, conn: Any, events: Sequence[CloudEvent], keys: Sequence[str]) -> set[str]:
+        """Mark the events processed; the ids marked now and not before, which are the ones to apply.
+
+        A replica marking the same ids at the same time waits for this transaction's
+        end (or this one for its end), so each id is fresh for one of them only. An
+        id is marked once even when the batch holds it twice; a sequence too large to
+        store is not marked but left for :func:`fold_batch` to refuse.
+        """
+        rows = {
+            k: (k, e.type.value, e.branchid, e.sequence, e.time) for k, e in zip(keys, events, strict=True)
+        }
+        storable = sorted(r for r in rows.values() if r[3] <= MAX_SEQUENCE)  # in key order: no deadlock
+        marked = await conn.fetch(_MARK, *_columns(storable)) if storable else []
+        return {r["event_id"] for r in marked} | {r[0] for r in rows.values() if r[3] > MAX_SEQUENCE}
 
     async def _write(self, conn: Any, result: BatchResult) -> None:
         """Write the batch's facts and aggregate deltas, a statement per table (none for an empty one)."""
         if result.tickets:
-            await conn.execute(_UPSERT_TICKETS, *_columns(map(_ticket_row, result.tickets.values())))
+            await conn.execute(_UPSERT_TICKETS, *_columns(result.tickets.values()))
         if result.counters:
-            await conn.execute(_UPSERT_COUNTERS, *_columns(map(_counter_row, result.counters.values())))
+            await conn.execute(_UPSERT_COUNTERS, *_columns(result.counters.values()))
         if result.queue_keys:
             await conn.execute(_ADD_QUEUE_KEYS, *_columns(sorted(result.queue_keys)))
         if result.surveys:
-            await conn.executemany(_ADD_SURVEY, list(map(_survey_row, result.surveys.values())))
+            await conn.executemany(_ADD_SURVEY, list(result.surveys.values()))
         if result.totals:
             await conn.execute(_ADD_TOTALS, *_columns(_total_rows(result.totals)))
         if result.histograms:

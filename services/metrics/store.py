@@ -1,11 +1,11 @@
 """PostgreSQL storage of the metrics' facts and aggregates (asyncpg).
 
 :meth:`MetricsStore.apply` is the exactly-once step: in one transaction per
-batch (a whole poll of every partition) it marks the event ids processed,
-skipping those marked before, loads the ticket and counter facts the batch
-touches (locked), folds the events in order, unmarks the ones it refused and
-writes the facts, counter totals and histogram buckets, one statement per
-table. A redelivered or replayed event therefore changes nothing.
+batch (a whole poll of every partition) it skips the event ids already
+processed, loads the ticket and counter facts the batch touches (locked),
+folds the events in order, marks the applied ones processed and writes the
+facts, counter totals and histogram buckets, one statement per table. A
+redelivered or replayed event therefore changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ import asyncpg
 
 from services.events import CloudEvent
 from services.metrics.aggregates import CounterFact, Labels, TicketFact
-from services.metrics.batch import MAX_SEQUENCE, BatchResult, Outcome, event_key, fold_batch, touched
+from services.metrics.batch import BatchResult, Outcome, event_key, fold_batch, touched
 from services.metrics.errors import StoreError, UnstorableData
 from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, month_start
 from services.metrics.ikm import ELEMENT_COUNT, Tally
@@ -90,13 +90,8 @@ LEFT JOIN tickets t ON t.status = 'waiting' AND t.branch_id = k.branch_id AND t.
     AND t.service_id = k.service_id AND t.business_date >= $1
 GROUP BY k.branch_id, k.agency_id, k.service_id, t.business_date
 """
-# processed_at is PostgreSQL's clock at marking: the moment the batch's effects are written.
-_MARK = """
-INSERT INTO processed_events (event_id, event_type, branch_id, sequence, event_time, processed_at)
-SELECT e.*, clock_timestamp()
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[]) AS e
-ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text
-"""
+# processed_at defaults to PostgreSQL's clock at marking: the moment the batch's effects are written.
+_MARK_COLUMNS = ("event_id", "event_type", "branch_id", "sequence", "event_time")
 _ADD_QUEUE_KEYS = """
 INSERT INTO queue_keys (branch_id, agency_id, service_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING
@@ -191,36 +186,37 @@ class MetricsStore:
 
     async def _apply(self, conn: Any, events: Sequence[CloudEvent]) -> list[Outcome]:
         keys = [event_key(event) for event in events]
-        fresh = await self._mark(conn, events, keys)
-        ticket_ids, counter_ids = touched(events)
-        result = fold_batch(
-            events, fresh, await self._tickets(conn, ticket_ids), await self._counters(conn, counter_ids)
+        done = await conn.fetch(
+            "SELECT event_id::text FROM processed_events WHERE event_id = ANY($1::uuid[])", keys
         )
-        refused = [key for key, o in zip(keys, result.outcomes, strict=True) if o.invalid and key in fresh]
-        if refused:  # only what was applied stays marked
-            await conn.execute("DELETE FROM processed_events WHERE event_id = ANY($1::uuid[])", refused)
-        await self._write(conn, result)
+        fresh = set(keys) - {r["event_id"] for r in done}
+        ticket_ids, counter_ids = touched(events)
+        stored = await self._tickets(conn, ticket_ids)
+        result = fold_batch(events, fresh, stored, await self._counters(conn, counter_ids))
+        marks = [
+            (key, o.event.type.value, o.event.branchid, o.event.sequence, o.event.time)
+            for key, o in zip(keys, result.outcomes, strict=True)
+            if o.applied
+        ]
+        if marks:
+            # COPY is the cheapest insert; another replica marking one of these ids meanwhile
+            # makes it fail (a unique violation): nothing is written and the batch is read again.
+            await conn.copy_records_to_table("processed_events", columns=_MARK_COLUMNS, records=marks)
+        await self._write(conn, result, stored.keys())
         return result.outcomes
 
-    async def _mark(self, conn: Any, events: Sequence[CloudEvent], keys: Sequence[str]) -> set[str]:
-        """Mark the events processed; the ids marked now and not before, which are the ones to apply.
+    async def _write(self, conn: Any, result: BatchResult, stored: Collection[str]) -> None:
+        """Write the batch's facts and aggregate deltas, a statement per table (none for an empty one).
 
-        A replica marking the same ids at the same time waits for this transaction's
-        end (or this one for its end), so each id is fresh for one of them only. An
-        id is marked once even when the batch holds it twice; a sequence too large to
-        store is not marked but left for :func:`fold_batch` to refuse.
+        Tickets not ``stored`` before are copied in (a replica inserting one of them
+        meanwhile makes the copy fail and the batch is read again); the others updated.
         """
-        rows = {
-            k: (k, e.type.value, e.branchid, e.sequence, e.time) for k, e in zip(keys, events, strict=True)
-        }
-        storable = sorted(r for r in rows.values() if r[3] <= MAX_SEQUENCE)  # in key order: no deadlock
-        marked = await conn.fetch(_MARK, *_columns(storable)) if storable else []
-        return {r["event_id"] for r in marked} | {r[0] for r in rows.values() if r[3] > MAX_SEQUENCE}
-
-    async def _write(self, conn: Any, result: BatchResult) -> None:
-        """Write the batch's facts and aggregate deltas, a statement per table (none for an empty one)."""
-        if result.tickets:
-            await conn.execute(_UPSERT_TICKETS, *_columns(result.tickets.values()))
+        new = [t for t in result.tickets.values() if t.ticket_id not in stored]
+        if new:
+            await conn.copy_records_to_table("tickets", columns=TicketFact._fields, records=new)
+        if len(new) < len(result.tickets):
+            known = (t for t in result.tickets.values() if t.ticket_id in stored)
+            await conn.execute(_UPSERT_TICKETS, *_columns(known))
         if result.counters:
             await conn.execute(_UPSERT_COUNTERS, *_columns(result.counters.values()))
         if result.queue_keys:

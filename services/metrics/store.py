@@ -11,6 +11,7 @@ redelivered or replayed event therefore changes nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
@@ -21,7 +22,7 @@ import asyncpg
 
 from services.events import CloudEvent
 from services.metrics.aggregates import CounterFact, Labels, TicketFact
-from services.metrics.batch import BatchResult, Outcome, event_key, fold_batch, touched
+from services.metrics.batch import BatchResult, HistogramDelta, Outcome, event_key, fold_batch, touched
 from services.metrics.errors import StoreError, UnstorableData
 from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, month_start
 from services.metrics.ikm import ELEMENT_COUNT, Tally
@@ -64,7 +65,9 @@ SELECT m, l::jsonb, v FROM unnest($1::text[], $2::text[], $3::float8[]) AS t(m, 
 ON CONFLICT (metric, labels) DO UPDATE SET value = counter_totals.value + EXCLUDED.value
 """
 _OBSERVE = """
-INSERT INTO histogram_totals (metric, labels, buckets, sum, count) VALUES ($1, $2::jsonb, $3, $4, $5)
+INSERT INTO histogram_totals (metric, labels, buckets, sum, count)
+SELECT m, l::jsonb, b::bigint[], s, c
+FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[]) AS h(m, l, b, s, c)
 ON CONFLICT (metric, labels) DO UPDATE SET
     buckets = (SELECT array_agg(a + b ORDER BY i)
                FROM unnest(histogram_totals.buckets, EXCLUDED.buckets) WITH ORDINALITY AS u(a, b, i)),
@@ -106,6 +109,7 @@ ON CONFLICT (ticket_id) DO NOTHING
 _SURVEY_SUMS = ", ".join(f"sum(scores[{i}])::bigint AS s{i}" for i in range(1, ELEMENT_COUNT + 1))
 
 
+@functools.lru_cache(maxsize=65536)  # the same label sets come back in every batch
 def _labels_json(labels: Labels) -> str:
     return json.dumps(dict(labels), sort_keys=True)
 
@@ -120,6 +124,22 @@ def _total_rows(totals: Mapping[tuple[str, Labels], float]) -> list[tuple[str, s
         key = (metric, _labels_json(labels))
         rows[key] = rows.get(key, 0.0) + value
     return sorted((metric, labels, value) for (metric, labels), value in rows.items())
+
+
+def _histogram_rows(
+    histograms: Mapping[tuple[str, Labels], HistogramDelta],
+) -> list[tuple[str, str, str, float, int]]:
+    """One row per stored histogram as :func:`_total_rows` makes them, the buckets as an array literal."""
+    rows: dict[tuple[str, str], HistogramDelta] = {}
+    for (metric, labels), delta in histograms.items():
+        into = rows.setdefault((metric, _labels_json(labels)), HistogramDelta([0] * len(delta.buckets)))
+        into.buckets = [a + b for a, b in zip(into.buckets, delta.buckets, strict=True)]
+        into.sum += delta.sum
+        into.count += delta.count
+    return sorted(
+        (metric, labels, "{" + ",".join(map(str, d.buckets)) + "}", d.sum, d.count)
+        for (metric, labels), d in rows.items()
+    )
 
 
 def _labels_of(raw: str) -> Labels:
@@ -226,13 +246,7 @@ class MetricsStore:
         if result.totals:
             await conn.execute(_ADD_TOTALS, *_columns(_total_rows(result.totals)))
         if result.histograms:
-            await conn.executemany(
-                _OBSERVE,
-                [
-                    (metric, _labels_json(labels), d.buckets, d.sum, d.count)
-                    for (metric, labels), d in sorted(result.histograms.items())
-                ],
-            )
+            await conn.execute(_OBSERVE, *_columns(_histogram_rows(result.histograms)))
 
     async def _tickets(self, conn: Any, ticket_ids: set[str]) -> dict[str, TicketFact]:
         if not ticket_ids:

@@ -162,8 +162,7 @@ def fold(event: CloudEvent, ticket: TicketFact | None, counter: CounterFact | No
     processed = _PROCESSED[event.type]
     data = event.data
     if isinstance(data, TicketData):  # the most frequent, so tested first
-        effect = _ticket_event(event, data, ticket or _new_ticket(event, data), counter)
-        return effect._replace(increments=(*effect.increments, processed))
+        return _ticket_event(event, data, ticket or _new_ticket(event, data), counter)
     if isinstance(data, SurveySubmitted):
         return _survey(event, data)._replace(increments=(processed,))
     if isinstance(data, CounterData):
@@ -201,6 +200,10 @@ class _Ticket(NamedTuple):
     queue: Labels  # branch, agency, service
     at_counter: Labels  # the same and the counter ("none" without one)
 
+    def counted(self, *increments: Increment) -> tuple[Increment, ...]:
+        """``increments`` and the count of processed events, which every event adds to."""
+        return (*increments, _PROCESSED[self.event.type])
+
     def freed(self) -> CounterFact | None:
         """The counter once this ticket left it."""
         return _free(
@@ -228,7 +231,7 @@ def _issued(data: TicketIssued, t: _Ticket) -> Effect:
     return Effect(
         ticket=fresh,
         queue_key=(branch, fresh.agency_id, fresh.service_id),
-        increments=(Increment("qms_tickets_issued_total", issued),),
+        increments=t.counted(Increment("qms_tickets_issued_total", issued)),
     )
 
 
@@ -245,7 +248,7 @@ def _called(data: TicketCalled, t: _Ticket) -> Effect:
     return Effect(
         ticket=updated,
         counter=_busy(t.counter, t.event.branchid, t.counter_id, ticket.ticket_id, called_at),
-        increments=(Increment("qms_tickets_called_total", t.at_counter),),
+        increments=t.counted(Increment("qms_tickets_called_total", t.at_counter)),
         observations=_first_call(ticket, t.queue, called_at),
     )
 
@@ -268,7 +271,7 @@ def _first_call(ticket: TicketFact, queue: Labels, called_at: datetime) -> tuple
 def _recalled(data: TicketRecalled, t: _Ticket) -> Effect:
     return Effect(
         ticket=t.ticket._replace(counter_id=t.counter_id or t.ticket.counter_id),
-        increments=(Increment("qms_tickets_recalled_total", t.at_counter),),
+        increments=t.counted(Increment("qms_tickets_recalled_total", t.at_counter)),
     )
 
 
@@ -280,7 +283,8 @@ def _serving(data: TicketServing, t: _Ticket) -> Effect:
         if called_at is None
         else (Observation("qms_walk_seconds", t.at_counter, _seconds(called_at, serving_at)),)
     )
-    return Effect(ticket=t.ticket._replace(status="serving", serving_at=serving_at), observations=walks)
+    serving = t.ticket._replace(status="serving", serving_at=serving_at)
+    return Effect(ticket=serving, increments=t.counted(), observations=walks)
 
 
 def _completed(data: TicketCompleted, t: _Ticket) -> Effect:
@@ -294,7 +298,7 @@ def _completed(data: TicketCompleted, t: _Ticket) -> Effect:
     return Effect(
         ticket=t.ticket._replace(status="completed", serving_at=started, completed_at=completed_at),
         counter=t.freed(),
-        increments=(Increment("qms_tickets_completed_total", t.at_counter),),
+        increments=t.counted(Increment("qms_tickets_completed_total", t.at_counter)),
         observations=durations,
     )
 
@@ -303,7 +307,7 @@ def _no_show(data: TicketNoShow, t: _Ticket) -> Effect:
     return Effect(
         ticket=t.ticket._replace(status="no_show", waiting_since=None),
         counter=t.freed(),
-        increments=(Increment("qms_tickets_no_show_total", t.at_counter),),
+        increments=t.counted(Increment("qms_tickets_no_show_total", t.at_counter)),
     )
 
 
@@ -313,7 +317,7 @@ def _parked(data: TicketParked, t: _Ticket) -> Effect:
     return Effect(
         ticket=t.ticket._replace(status="parked", serving_at=None),
         counter=t.freed(),
-        increments=(Increment("qms_tickets_parked_total", t.at_counter),),
+        increments=t.counted(Increment("qms_tickets_parked_total", t.at_counter)),
     )
 
 
@@ -324,7 +328,7 @@ def _back(data: TicketReturned | TicketReactivated, t: _Ticket) -> Effect:
     return Effect(
         ticket=back,
         queue_key=(t.event.branchid, ticket.agency_id, ticket.service_id),
-        increments=(Increment(f"qms_tickets_{kind}_total", t.queue),),
+        increments=t.counted(Increment(f"qms_tickets_{kind}_total", t.queue)),
     )
 
 
@@ -342,7 +346,7 @@ def _transferred(data: TicketTransferred, t: _Ticket) -> Effect:
         ticket=moved,
         counter=t.freed(),
         queue_key=(branch, agency, service),
-        increments=(Increment("qms_tickets_transferred_total", left),),
+        increments=t.counted(Increment("qms_tickets_transferred_total", left)),
     )
 
 
@@ -357,7 +361,7 @@ def _cancelled(data: TicketCancelled, t: _Ticket) -> Effect:
     )
     return Effect(
         ticket=ticket._replace(status="cancelled", waiting_since=None),
-        increments=(Increment("qms_tickets_cancelled_total", cancelled),),
+        increments=t.counted(Increment("qms_tickets_cancelled_total", cancelled)),
     )
 
 

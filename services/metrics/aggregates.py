@@ -8,6 +8,7 @@ effect, so they are stored exactly once per event as well.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -219,9 +220,15 @@ def _ticket_event(
     if rule is None:
         raise InvalidEventData(f"not a ticket event: {event.type.value}")  # pragma: no cover
     counter_id = counter_of(event)
-    queue = labels(branch=event.branchid, agency=ticket.agency_id, service=ticket.service_id)
-    at_counter = (*queue[:2], ("counter", counter_id or "none"), *queue[2:])  # still sorted
+    queue, at_counter = _ticket_labels(event.branchid, ticket.agency_id, ticket.service_id, counter_id)
     return rule(data, _Ticket(event, ticket, counter, counter_id, queue, at_counter))
+
+
+@functools.lru_cache(maxsize=65536)  # a hall has few queues and counters: built once each, not per event
+def _ticket_labels(branch: str, agency: str, service: str, counter_id: str | None) -> tuple[Labels, Labels]:
+    """The label sets of a queue, and of the same queue at a counter ("none" without one)."""
+    queue = labels(branch=branch, agency=agency, service=service)
+    return queue, labels(branch=branch, agency=agency, service=service, counter=counter_id or "none")
 
 
 def _issued(data: TicketIssued, t: _Ticket) -> Effect:

@@ -237,7 +237,7 @@ kafka_start() {  # the broker, in the background: kafka_wait waits for it
     fi
     if [[ ! -f "$RUN/kafka/data/meta.properties" ]]; then
         local cluster_id user
-        cluster_id="$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+        cluster_id="$(python3 "$ROOT/deploy/local/kafka_cluster_id.py")"
         say "formatting Kafka storage (cluster $cluster_id, authentication: $KAFKA_AUTH)"
         if [[ "$KAFKA_AUTH" == scram ]]; then
             for user in "${KAFKA_USERS[@]}"; do

@@ -35,7 +35,7 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.harness import KAFKA, Stack, simulate, tag, topic_end, wait_ready
+from bench.harness import KAFKA, Stack, cpu_seconds, simulate, tag, topic_end, wait_ready
 
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 LOG_INFO = {"ANTRIAN_LOG_LEVEL": "INFO"}  # the display logs when its rebuild is done
@@ -188,13 +188,13 @@ async def metrics_catch_up(backlog: int) -> dict[str, Any]:
         group = stack.env["METRICS_CONSUMER_GROUP"]
         started = time.monotonic()
         await stack.start("metrics")
-        ready = time.monotonic()
+        ready, cpu_ready = time.monotonic(), cpu_seconds(stack.pid("metrics"))
         samples = []
         async with asyncio.timeout(900):
             while (done := await _committed(group, stack.topic)) < held:
                 samples.append((time.monotonic() - ready, done))
                 await asyncio.sleep(0.5)
-        finished = time.monotonic()
+        finished, cpu = time.monotonic(), cpu_seconds(stack.pid("metrics")) - cpu_ready
         async with aiohttp.ClientSession() as http:
             await wait_ready(http, stack.ports["metrics"])
         seconds = finished - ready
@@ -205,6 +205,9 @@ async def metrics_catch_up(backlog: int) -> dict[str, Any]:
             "events_per_second": held / seconds,
             "floor_seconds": floor,
             "floor_events_per_second": held / floor,
+            # The service's own CPU per event does not swing with the machine's load as the rate does.
+            "cpu_seconds": cpu,
+            "cpu_us_per_event": cpu / held * 1e6,
             "progress": samples,
         }
     finally:

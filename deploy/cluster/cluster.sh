@@ -182,7 +182,7 @@ kafka_prepare() {  # write every node's properties and format its storage once
     local node dir cluster_id=""
     [[ -s "$RUN/kafka/cluster-id" ]] && cluster_id="$(cat "$RUN/kafka/cluster-id")"
     if [[ -z "$cluster_id" ]]; then
-        cluster_id="$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+        cluster_id="$(python3 "$ROOT/deploy/local/kafka_cluster_id.py")"
         mkdir -p "$RUN/kafka" && echo "$cluster_id" >"$RUN/kafka/cluster-id"
     fi
     for node in 1 2 3; do

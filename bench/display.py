@@ -39,6 +39,8 @@ from bench.harness import (
 from bench.screens import Fleet
 
 FLOOR_SAMPLES = 100
+ALL_FROM_HERE = {"DISPLAY_MAX_CONNECTIONS": "20000", "DISPLAY_MAX_CONNECTIONS_PER_ADDRESS": "20000"}
+"""Every screen connects from this machine's one address: the display's caps must let them all in."""
 
 
 async def _floor_parts(stack: Stack) -> dict[str, list[float]]:
@@ -47,6 +49,26 @@ async def _floor_parts(stack: Stack) -> dict[str, list[float]]:
         "pg": await floors.pg_commit(FLOOR_SAMPLES),
         "kafka": await floors.kafka_round_trip(FLOOR_SAMPLES),
     }
+
+
+async def _call_round(fleet: Fleet, admin: Admin, counter: str, number: str) -> list[float]:
+    """Call ``number``: seconds until each screen has it. Then start and complete it and wait
+    until every screen has the completion too, so that the next call is not timed while the
+    display still fans this round's later messages out (at 10,000 screens each takes a while)."""
+    await fleet.expect('"ticket.called"', f'"{number}"')
+    started = time.monotonic()
+    status, body = await admin.post(f"{counter}/call-next")
+    if status != 200 or body["number"] != number:
+        raise RuntimeError(f"call-next: {status} {body} (expected {number})")
+    latencies = [t - started for t in await fleet.seen(within=120)]
+    for action in ("start", "complete"):
+        if action == "complete":
+            await fleet.expect('"ticket.completed"', f'"{number}"')
+        status, body = await admin.post(f"{counter}/{action}")
+        if status != 200:
+            raise RuntimeError(f"{action}: {status} {body}")
+    await fleet.seen(within=120)
+    return latencies
 
 
 async def _size(
@@ -73,17 +95,7 @@ async def _size(
         meter = CpuMeter(pids)
         latencies: list[float] = []
         for _ in range(calls):
-            number = waiting.pop(0)
-            await fleet.expect('"ticket.called"', f'"{number}"')
-            started = time.monotonic()
-            status, body = await admin.post(f"{counter}/call-next")
-            if status != 200 or body["number"] != number:
-                raise RuntimeError(f"call-next: {status} {body} (expected {number})")
-            latencies.extend(t - started for t in await fleet.seen(within=120))
-            for action in ("start", "complete"):
-                status, body = await admin.post(f"{counter}/{action}")
-                if status != 200:
-                    raise RuntimeError(f"{action}: {status} {body}")
+            latencies.extend(await _call_round(fleet, admin, counter, waiting.pop(0)))
             await asyncio.sleep(gap)
         shares = meter.shares()
         lag1 = await scrape(http, stack.ports["display"])
@@ -108,7 +120,7 @@ async def _size(
 async def run(screens: list[int], calls: int, gap: float, floor_calls: int) -> dict[str, Any]:
     """Measure call → screen at each number of screens, with the floors."""
     raise_nofile()
-    stack = Stack()
+    stack = Stack(extra_env=ALL_FROM_HERE)
     branch = stack.name
     try:
         await stack.topics()

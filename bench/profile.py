@@ -20,10 +20,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import aiohttp
-
 from bench import replay, ticketing
-from bench.harness import Stack, simple_hall, wait_ready
+from bench.harness import Stack, simple_hall
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "docs" / "bench-profiles.md"
@@ -108,8 +106,7 @@ async def rebuild(events: int, out: Path) -> str:
         held = await replay.fill(stack.topic, events)
         proc = await _spawn(stack, "display")
         spy = await _spy(proc.pid, 60, out)
-        async with aiohttp.ClientSession() as http:
-            await wait_ready(http, stack.ports["display"])
+        await replay.wait_rebuilt(stack.ports["display"], proc, within=120)
         await stack.stop("display")
         await spy.wait()
         return f"display, rebuilding a day of {held:,} events (from start to exit)"

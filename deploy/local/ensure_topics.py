@@ -2,12 +2,16 @@
 
 Usage: python deploy/local/ensure_topics.py [--bootstrap HOST:PORT] [--timeout S]
 Exits non-zero with a message when the broker does not answer in time.
+A broker with authentication is reached as the services reach it: with
+KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and
+KAFKA_SASL_PASSWORD (stack.sh passes its admin user).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 import time
@@ -22,6 +26,19 @@ from aiokafka.errors import KafkaError
 # few KiB, the relay refuses more than 256 KiB (services/ticketing/outbox.py),
 # and the DLQ holds a copy of a refused record of up to 512 KiB, or an excerpt.
 TOPICS = (("queue.events", 6, 512 * 1024), ("queue.events.dlq", 1, 1024 * 1024))
+
+
+def _sign_in() -> dict[str, str]:
+    """The admin client's authentication options, from the same variables the services read."""
+    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT"
+    if not protocol.startswith("SASL_"):
+        return {"security_protocol": protocol}
+    return {
+        "security_protocol": protocol,
+        "sasl_mechanism": os.environ.get("KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512",
+        "sasl_plain_username": os.environ["KAFKA_SASL_USERNAME"],
+        "sasl_plain_password": os.environ["KAFKA_SASL_PASSWORD"],
+    }
 
 
 def _config(max_bytes: int) -> dict[str, str]:
@@ -44,7 +61,7 @@ async def _ensure(bootstrap: str, deadline: float) -> list[str]:
             raise SystemExit(f"Kafka at {bootstrap} did not open its port")
         await asyncio.sleep(0.3)
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **_sign_in())
         try:
             await admin.start()
             existing = set(await admin.list_topics())

@@ -36,8 +36,8 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
     say "$what is up"
 }
 
-new_cluster_id() {  # a fresh KRaft cluster id
-    python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'
+new_cluster_id() {  # a fresh KRaft cluster id (never one that starts with '-')
+    python3 "$ROOT/deploy/local/kafka_cluster_id.py"
 }
 
 kafka_jars() {  # the Kafka jars of the pom, resolved from Maven once per machine (needs need_cmd)

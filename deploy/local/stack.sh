@@ -15,6 +15,10 @@
 #   stack.sh logs          follow every log
 #   stack.sh observe       Prometheus scraping the running services, with the alert rules
 #
+# ANTRIAN_KAFKA_AUTH=scram (with a fresh .run/): the broker requires SASL/SCRAM,
+# each service signs in as its own user, and ACLs let only ticketing write
+# queue.events (docs/deploy.md); the passwords are in .run/kafka/scram.env.
+#
 # Interrupted (Ctrl-C, TERM, HUP) at any moment, `run` stops everything and
 # the other starting commands stop what they themselves had started.
 set -euo pipefail
@@ -31,6 +35,10 @@ source "$ROOT/deploy/local/lib.sh"  # say, die, alive, wait_for, the Kafka jars,
 KAFKA_PORT="${ANTRIAN_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${ANTRIAN_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${ANTRIAN_KAFKA_HEAP:--Xms256m -Xmx768m}"
+# none: plaintext, anyone may do anything (the local default). scram: SASL/SCRAM
+# users per service and the ACLs of docs/deploy.md; passwords in $RUN/kafka/scram.env.
+KAFKA_AUTH="${ANTRIAN_KAFKA_AUTH:-none}"
+KAFKA_USERS=(admin antrian-ticketing antrian-display antrian-metrics)
 PG_PORT="${ANTRIAN_PG_PORT:-5433}"
 PG_DIR="$RUN/pg"
 PG_DATA="$PG_DIR/data"
@@ -163,17 +171,34 @@ kafka_start() {  # the broker, in the background: kafka_wait waits for it
     kafka_jars
     mkdir -p "$RUN/kafka/data" "$LOGS" "$PIDS"
     local props="$RUN/kafka/server.properties"
-    sed -e "s|@DATA_DIR@|$RUN/kafka/data|" -e "s|@PORT@|$KAFKA_PORT|g" \
-        -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-        "$ROOT/deploy/local/server.properties" >"$props"
+    local sources=("$ROOT/deploy/local/server.properties") scram=()
+    case "$KAFKA_AUTH" in
+        none) ;;
+        scram) sources+=("$ROOT/deploy/local/server-scram.properties"); scram_passwords ;;
+        *) die "ANTRIAN_KAFKA_AUTH must be none or scram, not '$KAFKA_AUTH'" ;;
+    esac
+    cat "${sources[@]}" | sed -e "s|@DATA_DIR@|$RUN/kafka/data|" -e "s|@PORT@|$KAFKA_PORT|g" \
+        -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@ADMIN_PASSWORD@|$(scram_password admin)|g" \
+        >"$props"
+    chmod 600 "$props"
     local java_opts=(-cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$ROOT/deploy/local/log4j2.properties"
         "-Dkafka.logs.dir=$LOGS" -Djava.awt.headless=true)
+    local formatted; formatted="$(cat "$RUN/kafka/auth" 2>/dev/null || echo none)"
+    if [[ -f "$RUN/kafka/data/meta.properties" && "$formatted" != "$KAFKA_AUTH" ]]; then
+        die "the broker's data in $RUN/kafka was made with ANTRIAN_KAFKA_AUTH=$formatted, not $KAFKA_AUTH: set it back, or stop everything and delete $RUN/kafka"
+    fi
     if [[ ! -f "$RUN/kafka/data/meta.properties" ]]; then
-        local cluster_id; cluster_id="$(new_cluster_id)"
-        say "formatting Kafka storage (cluster $cluster_id)"
+        local cluster_id user; cluster_id="$(new_cluster_id)"
+        say "formatting Kafka storage (cluster $cluster_id, authentication: $KAFKA_AUTH)"
+        if [[ "$KAFKA_AUTH" == scram ]]; then
+            for user in "${KAFKA_USERS[@]}"; do
+                scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$(scram_password "$user")]")
+            done
+        fi
         # What `kafka-storage.sh format --standalone` runs.
-        java "${java_opts[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$props" \
+        java "${java_opts[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$props" "${scram[@]}" \
             >>"$LOGS/kafka-format.log" 2>&1 || die "Kafka storage format failed: see $LOGS/kafka-format.log"
+        echo "$KAFKA_AUTH" >"$RUN/kafka/auth"
     fi
     say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
     local heap; read -ra heap <<<"$KAFKA_HEAP"
@@ -184,12 +209,52 @@ kafka_start() {  # the broker, in the background: kafka_wait waits for it
 }
 
 kafka_wait() {  # wait until the broker answers and has our topics (also when it was running)
-    if ! "$PY" "$ROOT/deploy/local/ensure_topics.py" --bootstrap "127.0.0.1:$KAFKA_PORT" --timeout 120; then
+    local env=()
+    [[ "$KAFKA_AUTH" == none ]] || env=(KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+        KAFKA_SASL_USERNAME=admin "KAFKA_SASL_PASSWORD=$(scram_password admin)")
+    if ! env "${env[@]}" "$PY" "$ROOT/deploy/local/ensure_topics.py" --bootstrap "127.0.0.1:$KAFKA_PORT" --timeout 120; then
         tail -n 30 "$LOGS/kafka.out" "$LOGS/kafka.log" >&2 || true
         [[ " ${STARTED[*]} " != *" kafka "* ]] || stop_pid kafka 5
         die "Kafka did not come up; logs in $LOGS"
     fi
+    [[ "$KAFKA_AUTH" == none ]] || kafka_acls
     say "kafka is up"
+}
+
+scram_passwords() {  # one random password per Kafka user, made once, kept in $RUN/kafka/scram.env
+    local file="$RUN/kafka/scram.env" user
+    [[ -f "$file" ]] && return 0
+    mkdir -p "$RUN/kafka"
+    (umask 077; for user in "${KAFKA_USERS[@]}"; do
+        printf '%s=%s\n' "$user" "$(python3 -c 'import secrets;print(secrets.token_urlsafe(18))')"
+    done >"$file")
+}
+
+scram_password() {  # scram_password USER: its password from $RUN/kafka/scram.env
+    [[ "$KAFKA_AUTH" == scram ]] || return 0
+    sed -n "s|^$1=||p" "$RUN/kafka/scram.env"
+}
+
+kafka_acls() {  # the ACLs of docs/deploy.md: only ticketing writes the events topic
+    local admin="$RUN/kafka/admin.properties" events="${ANTRIAN_EVENTS_TOPIC:-queue.events}"
+    local dlq="${ANTRIAN_DLQ_TOPIC:-queue.events.dlq}"
+    (umask 077; printf '%s\n' security.protocol=SASL_PLAINTEXT sasl.mechanism=SCRAM-SHA-512 \
+        "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$(scram_password admin)\";" \
+        >"$admin")
+    local acl=(java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$ROOT/deploy/local/log4j2.properties"
+        "-Dkafka.logs.dir=$LOGS" org.apache.kafka.tools.AclCommand
+        --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$admin" --add --force)
+    {
+        "${acl[@]}" --allow-principal User:antrian-ticketing --operation Write --operation Describe --topic "$events"
+        "${acl[@]}" --allow-principal User:antrian-ticketing --operation IdempotentWrite --cluster
+        "${acl[@]}" --allow-principal User:antrian-display --allow-principal User:antrian-metrics \
+            --operation Read --operation Describe --topic "$events"
+        "${acl[@]}" --allow-principal User:antrian-display --allow-principal User:antrian-metrics \
+            --operation Read --operation Write --operation Describe --topic "$dlq"
+        "${acl[@]}" --allow-principal User:antrian-metrics --operation Read \
+            --group metrics --resource-pattern-type prefixed
+    } >>"$LOGS/kafka-acls.log" 2>&1 || die "setting the Kafka ACLs failed: see $LOGS/kafka-acls.log"
+    say "kafka ACLs set (users and passwords in $RUN/kafka/scram.env)"
 }
 
 kafka_up() { kafka_start; kafka_wait; }
@@ -264,7 +329,10 @@ start_service() {
     if alive "$s"; then say "$s already running"; return 0; fi
     port_open "$port" && die "port $port (for $s) is already taken by another process"
     say "starting $s on :$port"
-    ANTRIAN_LOG_FORMAT="${ANTRIAN_LOG_FORMAT:-json}" spawn "$s" "$LOGS/$s.log" "$PY" -m "services.$s"
+    local sign_in=()  # with ANTRIAN_KAFKA_AUTH=scram each service signs in as its own user
+    [[ "$KAFKA_AUTH" == none ]] || sign_in=(KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+        "KAFKA_SASL_USERNAME=antrian-$s" "KAFKA_SASL_PASSWORD=$(scram_password "antrian-$s")")
+    ANTRIAN_LOG_FORMAT="${ANTRIAN_LOG_FORMAT:-json}" spawn "$s" "$LOGS/$s.log" env "${sign_in[@]}" "$PY" -m "services.$s"
 }
 
 wait_ready() {

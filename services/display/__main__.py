@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
+
+import uvloop
 
 from services.display.app import init_app
 from services.display.server import start
@@ -46,4 +49,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if os.environ.get("ANTRIAN_UVLOOP", "1") != "0":  # the faster event loop, on unless turned off
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     sys.exit(main())

@@ -22,10 +22,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.display import contract
 from services.display.audio import AUDIO_ID_LENGTH, AudioStore
+from services.display.board import Clock, ScreenBoard
 from services.display.consumer import EventConsumer
 from services.display.directory import Directory
 from services.display.errors import AudioError
-from services.display.hall import Clock, Hall
 from services.display.hub import Hub, parse_target
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 PAGE_DIR = Path(__file__).parent / "page"
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", DisplayMetrics)
-HALL = web.AppKey("hall", Hall)
+BOARD = web.AppKey("board", ScreenBoard)
 HUB = web.AppKey("hub", Hub)
 CONSUMER = web.AppKey("consumer", EventConsumer)
 DIRECTORY = web.AppKey("directory", Directory)
@@ -57,19 +57,19 @@ def init_app(settings: Settings, *, clock: Clock = _utc_now) -> web.Application:
     app = web.Application(middlewares=[edge_middleware(metrics.http_duration)])
     secure(app, framable=lambda request: _frame_ancestors(request, settings))
     directory = Directory(settings.ticketing_url, settings.default_timezone, settings.directory_ttl_seconds)
-    hall = Hall(directory, AudioStore(settings.audio_cache, settings.espeak), clock)
+    board = ScreenBoard(directory, AudioStore(settings.audio_cache, settings.espeak), clock)
     hub = Hub(
-        hall.snapshot,
+        board.snapshot,
         metrics,
-        ready=lambda: hall.ready,
-        exists=hall.exists,
+        ready=lambda: board.ready,
+        exists=board.exists,
         buffer_limit=settings.client_buffer_bytes,
         heartbeat_seconds=settings.ping_interval_seconds,
     )
-    directory.listeners.append(lambda branch_id: hub.resync(branch_id) if hall.ready else None)
-    app[SETTINGS], app[METRICS], app[HALL], app[HUB] = settings, metrics, hall, hub
+    directory.listeners.append(lambda branch_id: hub.resync(branch_id) if board.ready else None)
+    app[SETTINGS], app[METRICS], app[BOARD], app[HUB] = settings, metrics, board, hub
     app[DIRECTORY] = directory
-    app[CONSUMER] = consumer = EventConsumer(settings, hall, hub, metrics)
+    app[CONSUMER] = consumer = EventConsumer(settings, board, hub, metrics)
     directory.listeners.append(consumer.request_resync)  # re-fold with the branch's real time zone
     app.cleanup_ctx.append(_background_tasks)
     add_health_routes(app, CHECKS)
@@ -98,10 +98,10 @@ async def _background_tasks(app: web.Application) -> AsyncIterator[None]:
 
 async def _heartbeat(app: web.Application) -> None:
     """Heartbeats for the pages, and a fresh (empty) snapshot when a branch's day rolls over."""
-    hall, hub = app[HALL], app[HUB]
+    board, hub = app[BOARD], app[HUB]
     while True:
         await asyncio.sleep(app[SETTINGS].ping_interval_seconds)
-        for branch_id in hall.new_days():
+        for branch_id in board.new_days():
             hub.resync(branch_id)
         hub.heartbeat()
 
@@ -113,13 +113,13 @@ def _frame_ancestors(request: web.Request, settings: Settings) -> tuple[str, ...
 
 async def _rebuilt(app: web.Application) -> bool:
     """Today's state is rebuilt and no branch waits to be re-read after a sequence gap."""
-    return app[HALL].ready and app[CONSUMER].settled()
+    return app[BOARD].ready and app[CONSUMER].settled()
 
 
 async def _described(app: web.Application) -> bool:
     """Ticketing has described every branch with events today (a failed look-up is retried)."""
-    hall = app[HALL]
-    return all(hall.directory.described(branch_id) for branch_id in hall.screens)
+    board = app[BOARD]
+    return all(board.directory.described(branch_id) for branch_id in board.screens)
 
 
 async def _kafka_up(app: web.Application) -> bool:
@@ -154,12 +154,12 @@ async def screen_json(request: web.Request) -> web.Response:
     target = parse_target(f"/ws/{branch_id}?{request.query_string}")
     if target is None:
         return problem(400, "Bad Request", "zone must be 1-64 letters, digits, '.', '_', ':' or '-'")
-    if not request.app[HALL].ready:
+    if not request.app[BOARD].ready:
         return unavailable("the hall state is being rebuilt; retry")
-    if await request.app[HALL].exists(branch_id) is False:
+    if await request.app[BOARD].exists(branch_id) is False:
         return problem(404, "Not Found", f"there is no branch {branch_id!r}")
     return web.Response(
-        text=json.dumps(request.app[HALL].snapshot(*target), ensure_ascii=False),
+        text=json.dumps(request.app[BOARD].snapshot(*target), ensure_ascii=False),
         content_type="application/json",
     )
 
@@ -167,7 +167,7 @@ async def screen_json(request: web.Request) -> web.Response:
 async def audio_file(request: web.Request) -> web.StreamResponse:
     """A registered announcement as WAV, synthesized once and cached."""
     try:
-        path = await request.app[HALL].audio.wav(request.match_info["audio_id"])
+        path = await request.app[BOARD].audio.wav(request.match_info["audio_id"])
     except AudioError as exc:
         log.warning("speech synthesis failed: %s", exc)
         return unavailable("speech synthesis is unavailable")

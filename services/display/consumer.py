@@ -28,6 +28,7 @@ arrives is re-read the same way, so nothing folded with a guessed zone stays.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -36,8 +37,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from services.display import screen
+from services.display.board import ScreenBoard
 from services.display.errors import DisplayError, ScreenError, SequenceGapError
-from services.display.hall import Hall
 from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
@@ -111,11 +112,12 @@ async def _seek_to(
 class EventConsumer:
     """Rebuilds the hall from today's events, then feeds live changes to the hub."""
 
-    def __init__(self, settings: Settings, hall: Hall, hub: Hub, metrics: DisplayMetrics) -> None:
+    def __init__(self, settings: Settings, board: ScreenBoard, hub: Hub, metrics: DisplayMetrics) -> None:
         self._settings = settings
-        self._hall = hall
+        self._board = board
         self._hub = hub
         self._metrics = metrics
+        self._processed = functools.cache(metrics.events_processed.labels)  # one child per type, not a lookup
         self._consumer: AIOKafkaConsumer | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._stale: set[str] = set()  # branches to re-read from the log
@@ -208,23 +210,23 @@ class EventConsumer:
         consumer.assign(tps)
         start = self._day_start()
         end = await _seek_to(consumer, tps, start)
-        rebuilt = self._hall.ready
+        rebuilt = self._board.ready
         while not await _caught_up(consumer, end):
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             for records in batch.values():
                 for record in records:
                     await self._handle(record, producer, live=rebuilt)
         await self._resync_stale(consumer, producer)
-        log.info("hall rebuilt from %s: %d branch(es)", start.isoformat(), len(self._hall.screens))
-        self._hall.ready = True
+        log.info("hall rebuilt from %s: %d branch(es)", start.isoformat(), len(self._board.screens))
+        self._board.ready = True
         self.rebuilt.set()
         if rebuilt:  # a reconnect: screens may have missed changes, so resynchronise them
-            for branch_id in list(self._hall.screens):
+            for branch_id in list(self._board.screens):
                 self._hub.resync(branch_id)
 
     def _day_start(self) -> datetime:
         zones = (*INDONESIAN_ZONES, self._settings.default_timezone)
-        return rebuild_start(self._hall.clock(), zones) - timedelta(minutes=5)  # clock skew margin
+        return rebuild_start(self._board.clock(), zones) - timedelta(minutes=5)  # clock skew margin
 
     async def _follow(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
         loop = asyncio.get_running_loop()
@@ -268,7 +270,7 @@ class EventConsumer:
             event = decode(record.value)
             tp = TopicPartition(record.topic, record.partition)
             self._partitions_of.setdefault(event.branchid, set()).add(tp)
-            change = self._hall.fold(event)
+            change = self._board.fold(event, live=live)
         except SequenceGapError as exc:
             log.warning("branch %s: %s; re-reading it from the log", event and event.branchid, exc)
             if event is not None:
@@ -281,19 +283,19 @@ class EventConsumer:
             log.exception("folding %s[%s]@%s failed", record.topic, record.partition, record.offset)
             await self._refuse(record, producer, exc, event)
             return
-        self._metrics.events_processed.labels(event.type.value).inc()
-        if change is None or not live:
+        self._processed(event.type.value).inc()
+        if change is None:
             return
         if change.reset:
             self._hub.resync(event.branchid)
         else:
             self._hub.publish(event.branchid, change)
-        lag = (self._hall.clock() - event.time).total_seconds()
+        lag = (self._board.clock() - event.time).total_seconds()
         self._metrics.event_lag.observe(max(lag, 0.0))
         audio_url = change.message.get("audio_url")
         if isinstance(audio_url, str):
             key = audio_url.rsplit("/", 1)[-1].removesuffix(".wav")
-            task = asyncio.create_task(self._hall.audio.prewarm(key))
+            task = asyncio.create_task(self._board.audio.prewarm(key))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
@@ -301,9 +303,9 @@ class EventConsumer:
         self, record: ConsumerRecord, producer: AIOKafkaProducer, exc: Exception, event: CloudEvent | None
     ) -> None:
         if event is not None:
-            self._hall.spend(event.branchid, event.sequence, event.id)
+            self._board.spend(event.branchid, event.sequence, event.id)
         elif isinstance(exc, InvalidDataError) and exc.branchid is not None and exc.sequence is not None:
-            self._hall.spend(exc.branchid, exc.sequence, exc.event_id)
+            self._board.spend(exc.branchid, exc.sequence, exc.event_id)
         await self._dead_letter(record, producer, exc)
 
     async def _resync_stale(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
@@ -323,14 +325,14 @@ class EventConsumer:
         record_of = {id(event): record for event, record in found}
         by_sequence: dict[int, CloudEvent | None] = {seq: None for seq in spent}
         by_sequence.update({event.sequence: event for event in chain})
-        self._hall.forget(branch_id)
+        self._board.forget(branch_id)
         for seq in sorted(by_sequence):
             event = by_sequence[seq]
             if event is None:  # an unusable record's sequence: used up, so the next is no gap
-                self._hall.spend(branch_id, seq, None)
+                self._board.spend(branch_id, seq, None)
                 continue
             try:
-                self._hall.fold(event)
+                self._board.fold(event, live=False)  # its screens get a snapshot below
             except DisplayError as exc:
                 await self._refuse(record_of[id(event)], producer, exc, event)
         for event in rejected:
@@ -339,7 +341,7 @@ class EventConsumer:
         log.info(
             "branch %s re-read from the log: %d event(s), %d refused", branch_id, len(chain), len(rejected)
         )
-        if self._hall.ready:
+        if self._board.ready:
             self._hub.resync(branch_id)
 
     async def _reread(

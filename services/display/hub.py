@@ -67,6 +67,7 @@ MAX_UNVOUCHED = 64
 class _Stream:
     last_seq: int
     clients: set[ServerConnection] = field(default_factory=set)
+    snapshot: str | None = None  # as sent, until the branch changes: a reconnect storm builds it once
 
 
 def parse_target(path: str) -> tuple[str, str | None] | None:
@@ -161,16 +162,18 @@ class Hub:
         self, connection: ServerConnection, branch_id: str, zone: str | None, *, vouched: bool = True
     ) -> None:
         """Send the snapshot and join the stream, with no await in between (ordering)."""
-        snap = self._snapshot(branch_id, zone)
         if branch_id not in self._streams and not vouched:
             self._unvouched.add(branch_id)
         streams = self._streams.setdefault(branch_id, {})
         stream = streams.get(zone)
-        if stream is None:
-            stream = streams[zone] = _Stream(last_seq=snap["seq"])
+        if stream is None or stream.snapshot is None:
+            snap = self._snapshot(branch_id, zone)
+            if stream is None:
+                stream = streams[zone] = _Stream(last_seq=snap["seq"])
+            stream.snapshot = _dump(snap)
         stream.clients.add(connection)
         self._metrics.connections.labels(branch_id).inc()
-        self._write([connection], _dump(snap))
+        self._write([connection], stream.snapshot)
         log.debug("screen joined branch=%s zone=%s", branch_id, zone)
 
     def unsubscribe(self, connection: ServerConnection, branch_id: str, zone: str | None) -> None:
@@ -190,6 +193,7 @@ class Hub:
     def publish(self, branch_id: str, change: Change) -> None:
         """Send one change to every stream of the branch it concerns."""
         for zone, stream in self._streams.get(branch_id, {}).items():
+            stream.snapshot = None  # every zone's snapshot counts the whole branch's waiting tickets
             if zone is not None and change.zone is not None and change.zone != zone:
                 continue
             message = {**change.message, "prev_seq": stream.last_seq}
@@ -201,7 +205,8 @@ class Hub:
         for zone, stream in self._streams.get(branch_id, {}).items():
             snap = self._snapshot(branch_id, zone)
             stream.last_seq = snap["seq"]
-            self._write(stream.clients, _dump(snap))
+            stream.snapshot = _dump(snap)
+            self._write(stream.clients, stream.snapshot)
 
     def heartbeat(self) -> None:
         """Tell every screen the stream is alive (pages reconnect when they hear nothing)."""

@@ -1,8 +1,9 @@
 """The hall screen as a pure fold of events: no I/O, time is an input.
 
-``apply(screen, event, today=..., tz=...)`` folds one event into a branch's
-:class:`BranchScreen` and returns the :class:`Change` a screen must show, or
-``None`` when the event changes nothing visible. The per-branch ``sequence``
+``fold(screen, event, today=...)`` folds one event into a branch's
+:class:`BranchScreen` (the state only, cheap enough for a day's rebuild) and
+:func:`change` makes the message a live screen must show; ``apply`` does both
+and returns ``None`` when the event changes nothing visible. The per-branch ``sequence``
 makes the fold idempotent: an event whose sequence is not above the last one
 applied is a duplicate or a replay and is ignored, so feeding the same events
 twice changes nothing. A gap (a sequence that skips ahead, e.g. a forged
@@ -21,9 +22,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, tzinfo
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
 
 from services.display.announce import MAX_ANNOUNCEMENT, announcement
 from services.display.errors import ScreenError, SequenceGapError
@@ -120,6 +121,16 @@ class BranchScreen:
 
 
 @dataclass(frozen=True)
+class Folded:
+    """One event folded into a branch's state: what its live message is made from."""
+
+    event: CloudEvent
+    fields: _Fields
+    call: Call | None
+    reset: bool
+
+
+@dataclass(frozen=True)
 class Change:
     """What one applied event changed, ready to become a screen message."""
 
@@ -166,22 +177,18 @@ def parse_branch(obj: object) -> BranchInfo:
         raise ScreenError(f"branch directory entry lacks {exc}") from exc
 
 
-def event_date(event: CloudEvent, tz: tzinfo) -> date:
-    """The business day an event belongs to (every event's data names it; ``tz`` is unused)."""
-    return event.data.business_date
-
-
-def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -> Change | None:
-    """Fold one event into ``screen``; return what changed, or None.
+def fold(screen: BranchScreen, event: CloudEvent, *, today: date) -> Folded | None:
+    """Fold one event into ``screen`` (the state only); return what it did, or None if nothing shows.
 
     Everything is checked before anything changes: an event refused with
-    ScreenError leaves ``screen`` exactly as it was (its sequence too).
+    ScreenError leaves ``screen`` exactly as it was (its sequence too). No screen
+    message is built here: a rebuild folds a whole day and renders once at the end.
     """
     if event.sequence <= screen.seq:
         return None
     if screen.seq and event.sequence != screen.seq + 1:
         raise SequenceGapError(f"sequence {event.sequence} does not follow {screen.seq}")
-    day = event_date(event, tz)
+    day = event.data.business_date
     if day < today:
         screen.seq = event.sequence
         return None
@@ -194,6 +201,12 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
     screen.seq = event.sequence
     if handler is None and not reset:
         return None
+    return Folded(event, fields, call, reset)
+
+
+def change(screen: BranchScreen, folded: Folded) -> Change:
+    """The message a live screen is sent for an event just folded into ``screen``."""
+    event, fields, call = folded.event, folded.fields, folded.call
     counter = screen.counters.get(fields.counter_id) if fields.counter_id else None
     message: dict[str, Any] = {
         "type": event.type.value,
@@ -215,7 +228,13 @@ def apply(screen: BranchScreen, event: CloudEvent, *, today: date, tz: tzinfo) -
         message["announcement"] = call.announcement
         message["recall"] = call.recall
         message["call"] = call.to_json()
-    return Change(event.type.value, event.sequence, fields.zone, message, call, reset)
+    return Change(event.type.value, event.sequence, fields.zone, message, call, folded.reset)
+
+
+def apply(screen: BranchScreen, event: CloudEvent, *, today: date) -> Change | None:
+    """Fold one event into ``screen`` and return the message it makes, or None (see :func:`fold`)."""
+    folded = fold(screen, event, today=today)
+    return None if folded is None else change(screen, folded)
 
 
 def spend(screen: BranchScreen, sequence: int) -> None:
@@ -322,8 +341,7 @@ def _natural(text: str) -> list[Any]:
 _SPLIT = re.compile(r"(\d+)")
 
 
-@dataclass(frozen=True)
-class _Fields:
+class _Fields(NamedTuple):
     """The data fields the fold reads, all checked before the screen changes."""
 
     ticket_id: str | None = None
@@ -341,28 +359,20 @@ class _Fields:
 def _fields(event: CloudEvent) -> _Fields:
     """The typed fields the fold uses, and the announcement; raise ScreenError, change nothing."""
     data = event.data
-    if isinstance(data, TicketData):
-        fields = _Fields(
-            ticket_id=data.ticket_id,
-            number=data.number,
-            counter_id=data.counter_id,
-            counter_name=data.counter_name,
-            zone=data.zone,
-            service_id=data.service_id,
-            agency_id=data.agency_id,
-            service_name=data.service_name,
-            agency_name=data.agency_name,
-        )
-    elif isinstance(data, CounterData):
-        fields = _Fields(counter_id=data.counter_id, counter_name=data.counter_name, zone=data.zone)
-    else:
-        fields = _Fields()
     if isinstance(data, TicketCalled | TicketRecalled):
         spoken = announcement(data.number, data.counter_name, recall=isinstance(data, TicketRecalled))
         if len(spoken) > MAX_ANNOUNCEMENT:
             raise ScreenError(f"the announcement would be longer than {MAX_ANNOUNCEMENT} characters")
-        fields = replace(fields, announcement=spoken)
-    return fields
+    else:
+        spoken = None
+    if isinstance(data, TicketData):
+        return _Fields(
+            data.ticket_id, data.number, data.counter_id, data.counter_name, data.zone,
+            data.service_id, data.agency_id, data.service_name, data.agency_name, spoken,
+        )  # fmt: skip
+    if isinstance(data, CounterData):
+        return _Fields(counter_id=data.counter_id, counter_name=data.counter_name, zone=data.zone)
+    return _Fields()
 
 
 def _given(value: str | None) -> str:

@@ -13,10 +13,11 @@ dead-letters by the exception's type, never by its text:
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import (
     AfterValidator,
@@ -25,7 +26,9 @@ from pydantic import (
     Field,
     SerializeAsAny,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
+    create_model,
     model_validator,
 )
 
@@ -136,7 +139,20 @@ def encode(event: CloudEvent) -> bytes:
 
 
 def decode(raw: bytes | str | Mapping[str, Any]) -> CloudEvent:
-    """Parse and validate one event; raise an :class:`EventError` when it is not one."""
+    """Parse and validate one event; raise an :class:`EventError` when it is not one.
+
+    JSON text is validated in one pass by pydantic's own parser (about half the cost of
+    ``json.loads`` and then the models); only what that refuses goes the slow way below,
+    which finds out what exactly is wrong.
+    """
+    if not isinstance(raw, Mapping):
+        try:
+            event = _envelopes().validate_json(raw)
+        except ValidationError:
+            pass  # not a valid event: the checks below name what is wrong
+        else:
+            object.__setattr__(event, "__class__", CloudEvent)  # same fields: the subclass only chose `data`
+            return event
     obj = _load(raw)
     missing = [name for name in _REQUIRED if name not in obj]
     if missing:
@@ -159,6 +175,32 @@ def decode(raw: bytes | str | Mapping[str, Any]) -> CloudEvent:
     if event.sequence < 1:
         raise EventError(f"sequence must be a positive integer, got {event.sequence}")
     return event
+
+
+@functools.cache
+def _envelopes() -> TypeAdapter[CloudEvent]:
+    """Every event type's envelope, told apart by ``type``: what a valid event is, in one schema.
+
+    Each is a CloudEvent with its ``type`` fixed, its ``data`` of that type's model, the
+    attributes :func:`decode` requires required, and a positive ``sequence``.
+    """
+    required: dict[str, Any] = {
+        "specversion": (Literal["1.0"], ...),
+        "id": (Annotated[str, AfterValidator(_uuid)], ...),
+        "sequence": (int, Field(ge=1, strict=True)),
+    }
+    typed: tuple[Any, ...] = tuple(
+        create_model(
+            f"{model.__name__}Event",
+            __base__=CloudEvent,
+            **required,
+            type=(cast(Any, Literal)[event_type], ...),
+            data=(model, ...),
+        )
+        for event_type, model in DATA_MODELS.items()
+    )
+    union: Any = Annotated[cast(Any, Union)[typed], Field(discriminator="type")]
+    return cast(TypeAdapter[CloudEvent], TypeAdapter(union))
 
 
 def parse_data(event_type: EventType, data: object) -> EventData:

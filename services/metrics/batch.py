@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from services.events import CloudEvent
 from services.metrics.aggregates import (
@@ -31,7 +32,11 @@ MAX_SEQUENCE = 2**63 - 1  # stored as a PostgreSQL bigint
 
 def event_key(event: CloudEvent) -> str:
     """The canonical form of an event id (as PostgreSQL's uuid type prints it)."""
-    return str(uuid.UUID(event.id))
+    text = event.id
+    # The model validated the id as a UUID: lower case with the four dashes in place is canonical already.
+    if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-" and text == text.lower():
+        return text
+    return str(uuid.UUID(text))
 
 
 def bucket_index(bounds: Sequence[float], value: float) -> int:
@@ -42,8 +47,7 @@ def bucket_index(bounds: Sequence[float], value: float) -> int:
     return len(bounds)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What happened to one event: applied, a duplicate, or refused with a reason."""
 
     event: CloudEvent

@@ -125,29 +125,36 @@ class EventConsumer:
     async def _handle_all(
         self, batches: Sequence[tuple[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]]
     ) -> None:
-        for index, (tp, records) in enumerate(batches):
-            try:
-                await self._handle(tp, records)
-            except BaseException:
-                # Nothing after a partition's last commit counts as done: this batch and the
-                # ones not reached yet are read again (a partition revoked meanwhile is not ours).
-                for later_tp, later in batches[index:]:
-                    with contextlib.suppress(IllegalStateError):
-                        self._consumer.seek(later_tp, later[0].offset)
-                raise
+        """Apply one poll's records of every partition in one transaction, then commit their offsets."""
+        if not batches:
+            return
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches}
+        try:
+            events = await self._decode_all(batches)
+            if events:
+                await self._apply(events)
+            await self._consumer.commit(offsets)
+        except BaseException:
+            # Nothing after the last commit counts as done: the whole poll is read again
+            # (a partition revoked meanwhile is not ours).
+            for tp, records in batches:
+                with contextlib.suppress(IllegalStateError):
+                    self._consumer.seek(tp, records[0].offset)
+            raise
+        self._committed.update(offsets)
 
-    async def _handle(self, tp: TopicPartition, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+    async def _decode_all(
+        self, batches: Sequence[tuple[TopicPartition, Sequence[ConsumerRecord[Any, Any]]]]
+    ) -> list[tuple[ConsumerRecord[Any, Any], CloudEvent]]:
+        """The records that are events, partition after partition; the others are dead-lettered."""
         events: list[tuple[ConsumerRecord[Any, Any], CloudEvent]] = []
-        for record in records:
-            try:
-                events.append((record, _decode(record.value)))
-            except EventError as exc:
-                await self._dead_letter(record, dlq_reason(exc), str(exc))
-        if events:
-            await self._apply(events)
-        offset = records[-1].offset + 1
-        await self._consumer.commit({tp: offset})
-        self._committed[tp] = offset
+        for _, records in batches:
+            for record in records:
+                try:
+                    events.append((record, _decode(record.value)))
+                except EventError as exc:
+                    await self._dead_letter(record, dlq_reason(exc), str(exc))
+        return events
 
     async def _apply(self, events: Sequence[tuple[ConsumerRecord[Any, Any], CloudEvent]]) -> None:
         for _, event in events:
@@ -158,9 +165,10 @@ class EventConsumer:
             if len(events) == 1:
                 await self._dead_letter(events[0][0], "unstorable", str(exc))
                 return
-            # Find the culprit: apply the events one by one, in order.
-            for one in events:
-                await self._apply([one])
+            # Find the culprit by halves, in order: the events before it are applied, it is dead-lettered.
+            half = len(events) // 2
+            await self._apply(events[:half])
+            await self._apply(events[half:])
             return
         done = self._clock()
         for (record, _), outcome in zip(events, outcomes, strict=True):

@@ -1,18 +1,20 @@
 """PostgreSQL storage of the metrics' facts and aggregates (asyncpg).
 
 :meth:`MetricsStore.apply` is the exactly-once step: in one transaction per
-batch it skips the event ids already processed, loads the ticket and counter
-facts the batch touches (locked), folds the events in order, marks the
-applied ones processed and writes the facts, counter totals and histogram
-buckets. A redelivered or replayed event therefore changes nothing.
+batch (a whole poll of every partition) it skips the event ids already
+processed, loads the ticket and counter facts the batch touches (locked),
+folds the events in order, marks the applied ones processed and writes the
+facts, counter totals and histogram buckets, one statement per table. A
+redelivered or replayed event therefore changes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,7 @@ import asyncpg
 
 from services.events import CloudEvent
 from services.metrics.aggregates import CounterFact, Labels, TicketFact
-from services.metrics.batch import BatchResult, Outcome, event_key, fold_batch, touched
+from services.metrics.batch import BatchResult, HistogramDelta, Outcome, event_key, fold_batch, touched
 from services.metrics.errors import StoreError, UnstorableData
 from services.metrics.exporter import HistogramRow, QueueRow, Snapshot, month_start
 from services.metrics.ikm import ELEMENT_COUNT, Tally
@@ -34,11 +36,13 @@ _TICKET_COLUMNS = (
     " estimated_wait_seconds, target_wait_seconds, counter_id, waiting_since, first_called_at,"
     " called_at, serving_at, completed_at, slot_start"
 )
-_UPSERT_TICKET = """
-INSERT INTO tickets (ticket_id, branch_id, agency_id, service_id, channel, business_date, issued_at, status,
-    estimated_wait_seconds, target_wait_seconds, counter_id, waiting_since, first_called_at, called_at,
-    serving_at, completed_at, slot_start)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+# One statement for a whole batch: every column as an array, unnested into rows.
+_TICKET_TYPES = (
+    ["text"] * 5 + ["date", "timestamptz", "text", "integer", "integer", "text"] + ["timestamptz"] * 6
+)
+_TICKET_ARRAYS = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_TICKET_TYPES, 1))
+_UPSERT_TICKETS = f"""
+INSERT INTO tickets ({_TICKET_COLUMNS}) SELECT * FROM unnest({_TICKET_ARRAYS})
 ON CONFLICT (ticket_id) DO UPDATE SET
     agency_id = EXCLUDED.agency_id, service_id = EXCLUDED.service_id, channel = EXCLUDED.channel,
     business_date = EXCLUDED.business_date, issued_at = EXCLUDED.issued_at, status = EXCLUDED.status,
@@ -47,20 +51,23 @@ ON CONFLICT (ticket_id) DO UPDATE SET
     waiting_since = EXCLUDED.waiting_since, first_called_at = EXCLUDED.first_called_at,
     called_at = EXCLUDED.called_at, serving_at = EXCLUDED.serving_at, completed_at = EXCLUDED.completed_at,
     slot_start = EXCLUDED.slot_start
-"""
-_UPSERT_COUNTER = """
+"""  # noqa: S608 - constants
+_UPSERT_COUNTERS = """
 INSERT INTO counters (branch_id, counter_id, status, active_ticket_id, idle_since, idle_seconds)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::float8[])
 ON CONFLICT (branch_id, counter_id) DO UPDATE SET
     status = EXCLUDED.status, active_ticket_id = EXCLUDED.active_ticket_id,
     idle_since = EXCLUDED.idle_since, idle_seconds = EXCLUDED.idle_seconds
 """
-_ADD_TOTAL = """
-INSERT INTO counter_totals (metric, labels, value) VALUES ($1, $2::jsonb, $3)
+_ADD_TOTALS = """
+INSERT INTO counter_totals (metric, labels, value)
+SELECT m, l::jsonb, v FROM unnest($1::text[], $2::text[], $3::float8[]) AS t(m, l, v)
 ON CONFLICT (metric, labels) DO UPDATE SET value = counter_totals.value + EXCLUDED.value
 """
 _OBSERVE = """
-INSERT INTO histogram_totals (metric, labels, buckets, sum, count) VALUES ($1, $2::jsonb, $3, $4, $5)
+INSERT INTO histogram_totals (metric, labels, buckets, sum, count)
+SELECT m, l::jsonb, b::bigint[], s, c
+FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[]) AS h(m, l, b, s, c)
 ON CONFLICT (metric, labels) DO UPDATE SET
     buckets = (SELECT array_agg(a + b ORDER BY i)
                FROM unnest(histogram_totals.buckets, EXCLUDED.buckets) WITH ORDINALITY AS u(a, b, i)),
@@ -69,26 +76,12 @@ ON CONFLICT (metric, labels) DO UPDATE SET
 """
 
 
-def _ticket_row(t: TicketFact) -> tuple[object, ...]:
-    return (
-        t.ticket_id,
-        t.branch_id,
-        t.agency_id,
-        t.service_id,
-        t.channel,
-        t.business_date,
-        t.issued_at,
-        t.status,
-        t.estimated_wait_seconds,
-        t.target_wait_seconds,
-        t.counter_id,
-        t.waiting_since,
-        t.first_called_at,
-        t.called_at,
-        t.serving_at,
-        t.completed_at,
-        t.slot_start,
-    )
+def _columns(rows: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """Rows (at least one) turned into one tuple per column: the arrays an ``unnest`` statement takes.
+
+    The facts are named tuples whose fields are in the order of their table's columns.
+    """
+    return list(zip(*rows, strict=True))
 
 
 # Waiting tickets per service and business day; services with none get one row of 0.
@@ -100,18 +93,53 @@ LEFT JOIN tickets t ON t.status = 'waiting' AND t.branch_id = k.branch_id AND t.
     AND t.service_id = k.service_id AND t.business_date >= $1
 GROUP BY k.branch_id, k.agency_id, k.service_id, t.business_date
 """
-# processed_at is PostgreSQL's clock at marking: the moment the batch's effects are written.
-_MARK = """
-INSERT INTO processed_events (event_id, event_type, branch_id, sequence, event_time, processed_at)
-SELECT e.*, clock_timestamp()
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[]) AS e
-ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+# processed_at defaults to PostgreSQL's clock at marking: the moment the batch's effects are written.
+_MARK_COLUMNS = ("event_id", "event_type", "branch_id", "sequence", "event_time")
+_ADD_QUEUE_KEYS = """
+INSERT INTO queue_keys (branch_id, agency_id, service_id)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING
+"""
+# One answer per ticket: a later survey for an answered ticket is ignored.
+_ADD_SURVEY = """
+INSERT INTO survey_responses (ticket_id, branch_id, agency_id, service_id, counter_id, submitted_at,
+    local_date, scores, sex, age_group, education, occupation, saran)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (ticket_id) DO NOTHING
 """
 _SURVEY_SUMS = ", ".join(f"sum(scores[{i}])::bigint AS s{i}" for i in range(1, ELEMENT_COUNT + 1))
 
 
+@functools.lru_cache(maxsize=65536)  # the same label sets come back in every batch
 def _labels_json(labels: Labels) -> str:
     return json.dumps(dict(labels), sort_keys=True)
+
+
+def _total_rows(totals: Mapping[tuple[str, Labels], float]) -> list[tuple[str, str, float]]:
+    """One row per stored label set, sorted (two writers lock the same rows in the same order).
+
+    One statement may not update a row twice, so label sets that store alike are summed first.
+    """
+    rows: dict[tuple[str, str], float] = {}
+    for (metric, labels), value in totals.items():
+        key = (metric, _labels_json(labels))
+        rows[key] = rows.get(key, 0.0) + value
+    return sorted((metric, labels, value) for (metric, labels), value in rows.items())
+
+
+def _histogram_rows(
+    histograms: Mapping[tuple[str, Labels], HistogramDelta],
+) -> list[tuple[str, str, str, float, int]]:
+    """One row per stored histogram as :func:`_total_rows` makes them, the buckets as an array literal."""
+    rows: dict[tuple[str, str], HistogramDelta] = {}
+    for (metric, labels), delta in histograms.items():
+        into = rows.setdefault((metric, _labels_json(labels)), HistogramDelta([0] * len(delta.buckets)))
+        into.buckets = [a + b for a, b in zip(into.buckets, delta.buckets, strict=True)]
+        into.sum += delta.sum
+        into.count += delta.count
+    return sorted(
+        (metric, labels, "{" + ",".join(map(str, d.buckets)) + "}", d.sum, d.count)
+        for (metric, labels), d in rows.items()
+    )
 
 
 def _labels_of(raw: str) -> Labels:
@@ -183,80 +211,42 @@ class MetricsStore:
         )
         fresh = set(keys) - {r["event_id"] for r in done}
         ticket_ids, counter_ids = touched(events)
-        result = fold_batch(
-            events, fresh, await self._tickets(conn, ticket_ids), await self._counters(conn, counter_ids)
-        )
-        applied = [o.event for o in result.outcomes if o.applied]
-        if applied:
-            marked = await conn.fetch(
-                _MARK,
-                [event_key(e) for e in applied],
-                [e.type.value for e in applied],
-                [e.branchid for e in applied],
-                [e.sequence for e in applied],
-                [e.time for e in applied],
-            )
-            if len(marked) != len(applied):
-                raise StoreError("another consumer applied some of these events concurrently; retrying")
-        await self._write(conn, result)
+        stored = await self._tickets(conn, ticket_ids)
+        result = fold_batch(events, fresh, stored, await self._counters(conn, counter_ids))
+        marks = [
+            (key, o.event.type.value, o.event.branchid, o.event.sequence, o.event.time)
+            for key, o in zip(keys, result.outcomes, strict=True)
+            if o.applied
+        ]
+        if marks:
+            # COPY is the cheapest insert; another replica marking one of these ids meanwhile
+            # makes it fail (a unique violation): nothing is written and the batch is read again.
+            await conn.copy_records_to_table("processed_events", columns=_MARK_COLUMNS, records=marks)
+        await self._write(conn, result, stored.keys())
         return result.outcomes
 
-    async def _write(self, conn: Any, result: BatchResult) -> None:
-        if result.tickets:
-            await conn.executemany(_UPSERT_TICKET, [_ticket_row(t) for t in result.tickets.values()])
+    async def _write(self, conn: Any, result: BatchResult, stored: Collection[str]) -> None:
+        """Write the batch's facts and aggregate deltas, a statement per table (none for an empty one).
+
+        Tickets not ``stored`` before are copied in (a replica inserting one of them
+        meanwhile makes the copy fail and the batch is read again); the others updated.
+        """
+        new = [t for t in result.tickets.values() if t.ticket_id not in stored]
+        if new:
+            await conn.copy_records_to_table("tickets", columns=TicketFact._fields, records=new)
+        if len(new) < len(result.tickets):
+            known = (t for t in result.tickets.values() if t.ticket_id in stored)
+            await conn.execute(_UPSERT_TICKETS, *_columns(known))
         if result.counters:
-            await conn.executemany(
-                _UPSERT_COUNTER,
-                [
-                    (c.branch_id, c.counter_id, c.status, c.active_ticket_id, c.idle_since, c.idle_seconds)
-                    for c in result.counters.values()
-                ],
-            )
+            await conn.execute(_UPSERT_COUNTERS, *_columns(result.counters.values()))
         if result.queue_keys:
-            await conn.executemany(
-                "INSERT INTO queue_keys (branch_id, agency_id, service_id) VALUES ($1, $2, $3)"
-                " ON CONFLICT DO NOTHING",
-                sorted(result.queue_keys),
-            )
+            await conn.execute(_ADD_QUEUE_KEYS, *_columns(sorted(result.queue_keys)))
         if result.surveys:
-            # One answer per ticket: a later survey for an answered ticket is ignored.
-            await conn.executemany(
-                "INSERT INTO survey_responses (ticket_id, branch_id, agency_id, service_id, counter_id,"
-                " submitted_at, local_date, scores, sex, age_group, education, occupation, saran)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-                " ON CONFLICT (ticket_id) DO NOTHING",
-                [
-                    (
-                        s.ticket_id,
-                        s.branch_id,
-                        s.agency_id,
-                        s.service_id,
-                        s.counter_id,
-                        s.submitted_at,
-                        s.local_date,
-                        list(s.scores),
-                        s.sex,
-                        s.age_group,
-                        s.education,
-                        s.occupation,
-                        s.saran,
-                    )
-                    for s in result.surveys.values()
-                ],
-            )
+            await conn.executemany(_ADD_SURVEY, list(result.surveys.values()))
         if result.totals:
-            await conn.executemany(
-                _ADD_TOTAL,
-                [(metric, _labels_json(labels), v) for (metric, labels), v in sorted(result.totals.items())],
-            )
+            await conn.execute(_ADD_TOTALS, *_columns(_total_rows(result.totals)))
         if result.histograms:
-            await conn.executemany(
-                _OBSERVE,
-                [
-                    (metric, _labels_json(labels), d.buckets, d.sum, d.count)
-                    for (metric, labels), d in sorted(result.histograms.items())
-                ],
-            )
+            await conn.execute(_OBSERVE, *_columns(_histogram_rows(result.histograms)))
 
     async def _tickets(self, conn: Any, ticket_ids: set[str]) -> dict[str, TicketFact]:
         if not ticket_ids:

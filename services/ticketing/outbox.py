@@ -85,11 +85,10 @@ SELECT id, branch_id, event, sequence FROM outbox
 ORDER BY branch_id, sequence
 """
 
-# Marks the acknowledged rows published and releases the branches' locks, in one round trip.
-_MARK_AND_UNLOCK = """
-WITH published AS (UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]))
-SELECT pg_advisory_unlock(hashtext($3 || b)) FROM unnest($2::text[]) AS b
-"""
+# Marks the acknowledged rows published. It commits on its own, before the branches'
+# locks are let go: a lock released inside this statement would be free before the
+# commit, and another relay could take it and send the still-unpublished rows again.
+_MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 
 
 async def enqueue(conn: asyncpg.Connection, event: CloudEvent) -> None:
@@ -284,28 +283,29 @@ class OutboxRelay:
     async def relay_once(self) -> bool:
         """Publish one batch of every branch with pending rows; True if any batch was full.
 
-        A wake costs three round trips however many branches wait: one lists the
+        A wake costs four round trips however many branches wait: one lists the
         branches with pending rows and takes their locks, one numbers their new
-        rows and returns the batch, and one marks the sent rows published and
-        releases the locks. Every row is sent before any acknowledgement is awaited.
+        rows and returns the batch, one marks the sent rows published (and
+        commits), and one releases the locks. Every row is sent before any
+        acknowledgement is awaited.
         """
         assert self._pool is not None
         async with self._pool.acquire() as conn:
             branches = await conn.fetch(_PENDING_BRANCHES_LOCKED, self._lock_key())
             self._metrics.backlog.set(sum(r["n"] for r in branches))
             locked = [r["branch_id"] for r in branches if r["locked"]]
-            busy, released = False, False
+            busy = False
             try:
                 if locked:
                     rows = await conn.fetch(_SEQUENCE_AND_BATCH, locked, BATCH_SIZE)
                     busy = any(n >= BATCH_SIZE for n in Tally(r["branch_id"] for r in rows).values())
                     sent = await self._publish(conn, rows) if rows else []
-                    await conn.execute(_MARK_AND_UNLOCK, sent, locked, self._lock_key())
-                    released = True
+                    if sent:
+                        await conn.execute(_MARK_PUBLISHED, sent)
                     self._metrics.published.inc(len(sent))
                     self._metrics.backlog.dec(len(sent))
             finally:
-                if locked and not released:
+                if locked:
                     await self._unlock_branches(conn, locked)
             await self._cleanup(conn)
         return busy

@@ -30,12 +30,15 @@ TOPIC = "queue.events"
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, within: float, what: str) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``within`` seconds."""
+    """Poll ``check`` until it returns neither ``None`` nor ``False``; fail after ``within`` seconds.
+
+    Identity, not truth: a check may well find partition 0 or node 0.
+    """
     deadline = time.monotonic() + within
     last: Any = None
     while time.monotonic() < deadline:
         last = await check()
-        if last:
+        if last is not None and last is not False:
             return last
         await asyncio.sleep(0.5)
     raise AssertionError(f"{what}: not within {within:.0f} s (last: {last!r})")

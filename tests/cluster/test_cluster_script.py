@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 from tests.cluster.cluster import ROOT, SCRIPT
+from tests.cluster.reconcile import eventually
 
 NAMES = [
     "postgres", "kafka-1", "kafka-2", "kafka-3",
@@ -71,3 +72,17 @@ def test_every_port_moves_with_its_variable(tmp_path: Path) -> None:
     assert values["ANTRIAN_CLUSTER_DISPLAY_LB_URL"] == "http://127.0.0.1:7021"
     assert values["ANTRIAN_CLUSTER_PROMETHEUS_URL"] == "http://127.0.0.1:7030"
     assert values["ANTRIAN_CLUSTER_TICKETING_PORTS"] == "7040 7041"
+
+
+async def test_eventually_returns_a_found_zero() -> None:
+    """Partition 0 and node 0 are findings: only None and False mean "not yet".
+
+    The broker failover test failed whenever its random branch hashed to
+    partition 0, because the wait took 0 for "nothing found".
+    """
+    answers = iter([None, False, 0])
+
+    async def check() -> object:
+        return next(answers)
+
+    assert await eventually(check, within=3, what="a zero") == 0

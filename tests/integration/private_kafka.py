@@ -39,7 +39,7 @@ def _listening(port: int) -> bool:
 class PrivateKafka:
     """One combined broker+controller in ``run_dir``; start, kill -9 and start again."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, auth: str = "none") -> None:
         self.run_dir = run_dir
         self.port = _free_port()
         self.controller_port = _free_port()
@@ -49,6 +49,7 @@ class PrivateKafka:
             "ANTRIAN_KAFKA_PORT": str(self.port),
             "ANTRIAN_KAFKA_CONTROLLER_PORT": str(self.controller_port),
             "ANTRIAN_KAFKA_HEAP": "-Xms128m -Xmx384m",
+            "ANTRIAN_KAFKA_AUTH": auth,  # scram: users and ACLs as in docs/deploy.md
         }
         self.env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
 
@@ -76,6 +77,21 @@ class PrivateKafka:
     async def start(self) -> None:
         """Start the broker (formatting its storage the first time) and create the topics."""
         await self._stack("kafka-up", 150)
+
+    def password(self, user: str) -> str:
+        """A SCRAM user's password (``auth="scram"``), as stack.sh made it."""
+        lines = (self.run_dir / "kafka" / "scram.env").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines)[user]
+
+    def sign_in(self, user: str, password: str | None = None) -> dict[str, str]:
+        """The services' Kafka variables for ``user`` on this broker."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "KAFKA_SASL_USERNAME": user,
+            "KAFKA_SASL_PASSWORD": password if password is not None else self.password(user),
+        }
 
     def pid(self) -> int:
         return int((self.run_dir / "pids" / "kafka.pid").read_text())

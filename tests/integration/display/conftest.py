@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.display.hall import Clock
+from services.display.board import Clock
 from services.display.server import Running
 from tests.integration.display.hallkit import HallFeed, display_settings, kafka_producer, start_display
 

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 from websockets.asyncio.client import ClientConnection, connect
 
 from services.display.app import CONSUMER, init_app
-from services.display.hall import Clock
+from services.display.board import Clock
 from services.display.server import Running, start
 from services.display.settings import Settings
 from services.events import CloudEvent, EventType, encode, new_event, parse_data

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 
-from services.display.app import HALL
+from services.display.app import BOARD
 from services.events import DLQ_REASON_HEADER, EventType
 from tests.integration.display.conftest import DisplayFactory
 from tests.integration.display.hallkit import HallFeed, Screen, wait_for
@@ -104,7 +104,7 @@ async def test_poison_events_go_to_the_dlq_and_the_stream_goes_on(
     finally:
         await dlq.stop()
     assert reasons == ["malformed", "invalid_event", "unknown_type", "invalid_data"]
-    hall = running.runner.app[HALL]
+    hall = running.runner.app[BOARD]
     assert hall.screens[feed.branch].seq == seq
     await screen.close()
 
@@ -178,7 +178,7 @@ async def test_partitions_added_while_running_are_read_from_the_days_start(
         assert (await screen.next())["number"] == "A004"
     finally:
         await producer.stop()
-    assert running.runner.app[HALL].screens[feed.branch].seq == later
+    assert running.runner.app[BOARD].screens[feed.branch].seq == later
     await screen.close()
 
 

@@ -69,6 +69,25 @@ async def test_zone_screens_get_only_their_zone(feed: HallFeed, display: Display
     await upstairs.close()
 
 
+async def test_a_screen_joining_later_sees_what_its_zone_was_not_sent(
+    feed: HallFeed, display: DisplayFactory
+) -> None:
+    """Snapshots are built once per stream and kept until the branch changes, in any zone."""
+    await feed.busy_morning()
+    running = await display()
+    upstairs = Screen(_url(running.port, feed.branch, "?zone=lantai-2"))
+    everywhere = Screen(_url(running.port, feed.branch))
+    before = (await upstairs.open())["waiting"]["total"]
+    await everywhere.open()
+    seq = await feed.ticket(EventType.TICKET_CALLED, "A003", 1)  # downstairs: nothing is sent upstairs
+    await everywhere.caught_up(seq)
+    late = Screen(_url(running.port, feed.branch, "?zone=lantai-2"))
+    snap = await late.open()
+    assert (snap["seq"], snap["waiting"]["total"]) == (seq, before - 1)
+    for screen in (upstairs, everywhere, late):
+        await screen.close()
+
+
 async def test_a_missed_message_triggers_a_resync(feed: HallFeed, display: DisplayFactory) -> None:
     await feed.busy_morning()
     running = await display()

@@ -74,3 +74,25 @@ async def test_malformed_events_are_dead_lettered(hall: MetricsHallKit, start_me
     )
     assert rejected == 0
     assert samples[key("qms_event_lag_seconds_count")] == 1
+
+
+async def test_a_sequence_postgresql_cannot_store_is_refused_alone(
+    hall: Hall, start_metrics: Starter
+) -> None:
+    branch = "seq-" + hall.schema.removeprefix("test_")
+    before = ticket_event(EventType.TICKET_ISSUED, 0, ticket="a", branch=branch, sequence=1)
+    huge = ticket_event(EventType.TICKET_ISSUED, 1, ticket="b", branch=branch, sequence=2**63)
+    after = ticket_event(EventType.TICKET_ISSUED, 2, ticket="c", branch=branch, sequence=3)
+    await hall.produce([before, huge, after])  # one partition, read in one batch or in several
+    client = await start_metrics(hall.settings())
+    await wait_until(lambda: hall.processed(after))
+
+    letters = await _dead_letters(hall, 1)
+    assert [headers[DLQ_REASON_HEADER] for _, headers in letters] == [b"invalid_data"]
+    assert json.loads(letters[0][0])["id"] == huge.id
+    assert await hall.processed(before)
+    assert not await hall.processed(huge)
+    issued = key(
+        "qms_tickets_issued_total", branch=branch, agency="disdukcapil", service="ktp", channel="kiosk"
+    )
+    assert (await scrape(client))[issued] == 2

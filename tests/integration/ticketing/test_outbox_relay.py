@@ -230,3 +230,51 @@ async def test_the_listen_connection_comes_back_after_the_database_drops_it(
         await relay.stop()
         await admin.close()
     assert [e.sequence for e in got] == [1, 2, 3]
+
+
+async def test_two_relays_never_send_a_row_twice_however_slow_the_commit(
+    kafka_bootstrap: str, database_url: str, new_topic: TopicFactory, new_schema: SchemaFactory
+) -> None:
+    """A branch's lock is let go only after its rows are committed as published.
+
+    A trigger makes each marking statement slow (as a loaded server's commit
+    is): were the lock released inside that statement, the other relay would
+    take it before the commit, still see the rows unpublished and send them
+    again (seen as 87 records for 50 events on a busy CI machine).
+    """
+    topic = await new_topic(partitions=1)
+    schema = await _prepared(database_url, new_schema)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": schema})
+    try:
+        await conn.execute(
+            """
+            CREATE FUNCTION slow_marking() RETURNS trigger LANGUAGE plpgsql AS
+              $$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$;
+            CREATE TRIGGER slow_marking AFTER UPDATE OF published_at ON outbox
+              FOR EACH STATEMENT EXECUTE FUNCTION slow_marking();
+            """
+        )
+    finally:
+        await conn.close()
+    branch = unique_name("b")
+    relays = [
+        OutboxRelay(
+            dsn=database_url,
+            schema=schema,
+            bootstrap_servers=kafka_bootstrap,
+            topic=topic,
+            poll_interval=0.05,
+        )
+        for _ in range(2)
+    ]
+    for relay in relays:
+        await relay.start()
+    try:
+        for round_ in range(8):
+            await _write(database_url, schema, [_event(branch, 10 * round_ + i) for i in range(4)])
+            await asyncio.sleep(0.2)
+        got = await read_events(kafka_bootstrap, topic, 32)
+    finally:
+        for relay in relays:
+            await relay.stop()
+    assert [e.sequence for e in got] == list(range(1, 33)), "a row was sent twice or out of order"

@@ -7,8 +7,8 @@ from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
+from services.display.board import ScreenBoard
 from services.display.consumer import EventConsumer
-from services.display.hall import Hall
 from services.display.hub import Hub
 from services.display.metrics import DisplayMetrics
 from services.display.settings import Settings
@@ -24,8 +24,8 @@ class _Producer:
         self.sent.append({"topic": topic, **kwargs})
 
 
-class _BrokenHall:
-    def fold(self, event: object) -> None:
+class _BrokenBoard:
+    def fold(self, event: object, *, live: bool = True) -> None:
         raise RuntimeError("a bug met by one event")
 
     def spend(self, branch_id: str, sequence: int, event_id: str | None) -> None:
@@ -39,7 +39,7 @@ def _record(value: bytes) -> ConsumerRecord[bytes, bytes]:
 async def test_an_unexpected_failure_is_dead_lettered_not_raised() -> None:
     metrics = DisplayMetrics()
     hub = cast(Hub, object())
-    consumer = EventConsumer(Settings(), cast(Hall, _BrokenHall()), hub, metrics)
+    consumer = EventConsumer(Settings(), cast(ScreenBoard, _BrokenBoard()), hub, metrics)
     event = new_event(
         paused(counter_id="c1"),
         source="/ticketing",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from services.display.screen import BranchScreen, apply
 from services.events import EventType
-from tests.unit.display.test_screen import TODAY, TZ, Hall
+from tests.unit.display.test_screen import TODAY, BranchEvents
 
 
 def test_an_announcement_reaches_the_screens_with_its_text_and_mode() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     event = hall._emit(EventType.HALL_ANNOUNCEMENT, "bjb", {"text": "Loket 3 tutup 14.00", "mode": "marquee"})
     screen = BranchScreen("bjb")
-    change = apply(screen, event, today=TODAY, tz=TZ)
+    change = apply(screen, event, today=TODAY)
     assert change is not None
     assert change.message["type"] == "hall.announcement"
     assert change.message["hall_announcement"] == {
@@ -23,7 +23,7 @@ def test_an_announcement_reaches_the_screens_with_its_text_and_mode() -> None:
 
 
 def test_a_configuration_change_is_passed_on_and_keeps_the_sequence() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     hall.ticket(EventType.TICKET_ISSUED, "A001")
     configured = hall._emit(
         EventType.HALL_CONFIGURED,
@@ -31,8 +31,8 @@ def test_a_configuration_change_is_passed_on_and_keeps_the_sequence() -> None:
         {"kind": "counter", "action": "created", "id": "c9", "fields": ["name"]},
     )
     screen = BranchScreen("bjb")
-    apply(screen, hall.events[0], today=TODAY, tz=TZ)
-    change = apply(screen, configured, today=TODAY, tz=TZ)
+    apply(screen, hall.events[0], today=TODAY)
+    change = apply(screen, configured, today=TODAY)
     assert change is not None
     assert change.message["type"] == "hall.configured"
     assert change.message["waiting"]["total"] == 1

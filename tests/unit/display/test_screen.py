@@ -32,7 +32,7 @@ TODAY = date(2026, 11, 28)
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)  # 09:00 WITA
 
 
-class Hall:
+class BranchEvents:
     """Builds a realistic event stream for one branch."""
 
     def __init__(self, branch: str = "bjb", day: date = TODAY) -> None:
@@ -86,12 +86,12 @@ class Hall:
 def _fold(events: list[CloudEvent], screen: BranchScreen | None = None) -> BranchScreen:
     screen = screen or BranchScreen("bjb")
     for event in events:
-        apply(screen, event, today=TODAY, tz=TZ)
+        apply(screen, event, today=TODAY)
     return screen
 
 
-def _busy_hall() -> Hall:
-    hall = Hall()
+def _busy_hall() -> BranchEvents:
+    hall = BranchEvents()
     hall.counter(EventType.COUNTER_OPENED, "1")
     hall.counter(EventType.COUNTER_OPENED, "3")
     hall.counter(EventType.COUNTER_OPENED, "9", zone="lantai-2")
@@ -127,10 +127,10 @@ def test_a_busy_morning() -> None:
 
 
 def test_a_call_returns_the_message_a_screen_needs() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     hall.ticket(EventType.TICKET_ISSUED, "A012")
     screen = _fold(hall.events)
-    change = apply(screen, hall.ticket(EventType.TICKET_CALLED, "A012", "3"), today=TODAY, tz=TZ)
+    change = apply(screen, hall.ticket(EventType.TICKET_CALLED, "A012", "3"), today=TODAY)
     assert change is not None
     msg = change.message
     assert msg["type"] == "ticket.called"
@@ -144,7 +144,7 @@ def test_duplicates_and_replays_change_nothing() -> None:
     events = _busy_hall().events
     once = snapshot(_fold(events), today=TODAY)
     screen = _fold(events)
-    assert all(apply(screen, e, today=TODAY, tz=TZ) is None for e in events)
+    assert all(apply(screen, e, today=TODAY) is None for e in events)
     assert snapshot(_fold(events, screen), today=TODAY) == once
 
 
@@ -155,7 +155,7 @@ def test_out_of_order_replay_is_ignored() -> None:
     shuffled = events[:]
     random.Random(4).shuffle(shuffled)
     for event in shuffled:
-        assert apply(screen, event, today=TODAY, tz=TZ) is None
+        assert apply(screen, event, today=TODAY) is None
     assert snapshot(screen, today=TODAY) == expected
 
 
@@ -170,9 +170,9 @@ def test_a_gap_is_refused_and_changes_nothing() -> None:
     screen = _fold(events[:5])
     before = snapshot(screen, today=TODAY)
     with pytest.raises(SequenceGapError):
-        apply(screen, events[6], today=TODAY, tz=TZ)
+        apply(screen, events[6], today=TODAY)
     assert snapshot(screen, today=TODAY) == before
-    assert apply(screen, events[5], today=TODAY, tz=TZ) is not None
+    assert apply(screen, events[5], today=TODAY) is not None
 
 
 def test_the_trusted_chain_leaves_a_forged_far_ahead_sequence_out() -> None:
@@ -189,11 +189,11 @@ def test_a_spent_sequence_is_no_gap() -> None:
     events = _busy_hall().events
     screen = _fold(events[:3])
     spend(screen, events[3].sequence)
-    assert apply(screen, events[4], today=TODAY, tz=TZ) is not None
+    assert apply(screen, events[4], today=TODAY) is not None
 
 
 def test_recent_calls_are_bounded_and_newest_first() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     for n in range(RECENT_CALLS + 5):
         hall.ticket(EventType.TICKET_CALLED, f"A{n:03d}", "1")
     calls = snapshot(_fold(hall.events), today=TODAY)["calls"]
@@ -208,7 +208,7 @@ def test_zone_narrows_counters_and_calls() -> None:
 
 
 def test_yesterdays_events_are_skipped() -> None:
-    old = Hall(day=TODAY - timedelta(days=1))
+    old = BranchEvents(day=TODAY - timedelta(days=1))
     old.ticket(EventType.TICKET_ISSUED, "A001")
     screen = _fold(old.events)
     assert snapshot(screen, today=TODAY)["waiting"]["total"] == 0
@@ -220,7 +220,7 @@ def test_a_day_closed_cancellation_of_yesterdays_ticket_leaves_today_alone() -> 
     hall = _busy_hall()
     screen = _fold(hall.events)
     before = snapshot(screen, today=TODAY)
-    yesterday = Hall(day=TODAY - timedelta(days=1))
+    yesterday = BranchEvents(day=TODAY - timedelta(days=1))
     yesterday.seq = hall.seq
     closed = yesterday.ticket(
         EventType.TICKET_CANCELLED,
@@ -229,7 +229,7 @@ def test_a_day_closed_cancellation_of_yesterdays_ticket_leaves_today_alone() -> 
         status="cancelled",
         reason="day_closed",
     )
-    assert apply(screen, closed, today=TODAY, tz=TZ) is None
+    assert apply(screen, closed, today=TODAY) is None
     assert screen.business_date == TODAY
     assert snapshot(screen, today=TODAY) == {**before, "seq": closed.sequence}
     assert snapshot(screen, today=TODAY)["waiting"]["total"] == 2  # A003 and A004 of today
@@ -245,9 +245,9 @@ def test_midnight_rollover_empties_the_screen_without_any_event() -> None:
 
 def test_a_new_day_event_resets_the_state() -> None:
     screen = _fold(_busy_hall().events)
-    new_day = Hall(day=TODAY + timedelta(days=1))
+    new_day = BranchEvents(day=TODAY + timedelta(days=1))
     new_day.seq = screen.seq
-    change = apply(screen, new_day.ticket(EventType.TICKET_ISSUED, "A001"), today=TODAY, tz=TZ)
+    change = apply(screen, new_day.ticket(EventType.TICKET_ISSUED, "A001"), today=TODAY)
     assert change is not None
     assert change.reset
     assert screen.calls == []
@@ -255,7 +255,7 @@ def test_a_new_day_event_resets_the_state() -> None:
 
 
 def test_counter_events_follow_their_local_date() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     late = hall.counter(EventType.COUNTER_OPENED, "1")
     screen = BranchScreen("bjb")
     yesterday_evening = new_event(
@@ -264,12 +264,12 @@ def test_counter_events_follow_their_local_date() -> None:
         subject=late.subject,
         time=datetime(2026, 11, 27, 15, 0, tzinfo=UTC),  # 23:00 WITA the day before
     ).with_sequence(1)
-    assert apply(screen, yesterday_evening, today=TODAY, tz=TZ) is None
-    assert apply(screen, late.with_sequence(2), today=TODAY, tz=TZ) is not None
+    assert apply(screen, yesterday_evening, today=TODAY) is None
+    assert apply(screen, late.with_sequence(2), today=TODAY) is not None
 
 
 def test_transfer_puts_the_ticket_back_in_the_queue() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     hall.ticket(EventType.TICKET_CALLED, "A001", "1")
     hall.ticket(EventType.TICKET_TRANSFERRED, "A001", "1", service="pbb", from_service_id="ktp")
     snap = snapshot(_fold(hall.events), today=TODAY)
@@ -278,7 +278,7 @@ def test_transfer_puts_the_ticket_back_in_the_queue() -> None:
 
 
 def test_pause_and_close() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     hall.counter(EventType.COUNTER_OPENED, "1")
     hall.ticket(EventType.TICKET_CALLED, "A001", "1")
     hall.counter(EventType.COUNTER_PAUSED, "1")
@@ -290,7 +290,7 @@ def test_pause_and_close() -> None:
 
 def test_a_call_without_a_counter_is_refused_by_the_contract() -> None:
     with pytest.raises(InvalidDataError, match="counter_id"):
-        Hall().ticket(EventType.TICKET_CALLED, "A001", None)
+        BranchEvents().ticket(EventType.TICKET_CALLED, "A001", None)
 
 
 def test_directory_counters_appear_before_any_event() -> None:
@@ -346,33 +346,32 @@ def test_core_modules_import_no_io(module: str) -> None:
     ],
 )
 def test_over_long_or_invalid_fields_are_refused(field: str, value: str) -> None:
-    hall = Hall()
+    hall = BranchEvents()
     with pytest.raises((InvalidDataError, ScreenError), match=r"data\.|announcement"):
         apply(
             BranchScreen("bjb"),
             hall.ticket(EventType.TICKET_CALLED, "A001", "1", **{field: value}),
             today=TODAY,
-            tz=TZ,
         )
 
 
 def test_an_over_long_ticket_number_is_refused() -> None:
     with pytest.raises(InvalidDataError, match="number"):
-        Hall().ticket(EventType.TICKET_CALLED, "A" + "0" * 40, "1")
+        BranchEvents().ticket(EventType.TICKET_CALLED, "A" + "0" * 40, "1")
 
 
 def _refused_without_a_trace(screen: BranchScreen, event: Callable[[], CloudEvent], match: str) -> None:
     """Refused by the contract (when decoded) or by the fold; either way the screen is untouched."""
     before = copy.deepcopy(screen)
     with pytest.raises((InvalidDataError, ScreenError), match=match):
-        apply(screen, event(), today=TODAY, tz=TZ)
+        apply(screen, event(), today=TODAY)
     assert screen == before
 
 
 def test_a_malformed_event_of_the_next_day_does_not_empty_the_screen() -> None:
     hall = _busy_hall()
     screen = _fold(hall.events)
-    tomorrow = Hall(day=TODAY + timedelta(days=1))
+    tomorrow = BranchEvents(day=TODAY + timedelta(days=1))
     tomorrow.seq = hall.seq
     _refused_without_a_trace(
         screen, lambda: tomorrow.ticket(EventType.TICKET_ISSUED, "A001", agency_id=None), "agency_id"
@@ -420,6 +419,6 @@ def test_appointment_events_pass_the_screen_by() -> None:
     )
     screen = _fold(hall.events[:-1])
     before = snapshot(screen, today=TODAY)
-    assert apply(screen, booked, today=TODAY, tz=TZ) is None
+    assert apply(screen, booked, today=TODAY) is None
     after = snapshot(screen, today=TODAY)
     assert after == {**before, "seq": before["seq"] + 1}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from services.events import EventType
-from tests.unit.display.test_screen import Hall, _fold
+from tests.unit.display.test_screen import BranchEvents, _fold
 
 
 def test_a_parked_ticket_shows_parked_and_waits_again_when_it_returns() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     hall.counter(EventType.COUNTER_OPENED, "3")
     hall.ticket(EventType.TICKET_ISSUED, "A001")
     hall.ticket(EventType.TICKET_CALLED, "A001", "3")
@@ -22,7 +22,7 @@ def test_a_parked_ticket_shows_parked_and_waits_again_when_it_returns() -> None:
 
 
 def test_a_reactivated_no_show_waits_again_and_a_new_call_takes_it() -> None:
-    hall = Hall()
+    hall = BranchEvents()
     hall.counter(EventType.COUNTER_OPENED, "3")
     hall.ticket(EventType.TICKET_ISSUED, "A001")
     hall.ticket(EventType.TICKET_CALLED, "A001", "3")

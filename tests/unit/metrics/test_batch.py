@@ -1,5 +1,6 @@
 """Folding a batch: duplicates skipped, facts carried from event to event, deltas summed."""
 
+import uuid
 from zoneinfo import ZoneInfo
 
 from services.events import EventType
@@ -81,3 +82,18 @@ def test_a_sequence_beyond_bigint_is_invalid() -> None:
     result = fold_batch([event], {event_key(event)}, {}, {})
     assert result.outcomes[0].invalid is not None
     assert not result.totals
+
+
+def test_event_key_is_the_uuid_as_postgresql_prints_it() -> None:
+    canonical = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    spellings = [
+        canonical,
+        canonical.upper(),
+        "{" + canonical + "}",
+        "urn:uuid:" + canonical,
+        canonical.replace("-", ""),
+        "0f8fad5bd-9cb-469f-a165-70867728950e",  # 36 characters, a dash out of place
+    ]
+    event = ticket_event(EventType.TICKET_ISSUED, 0)
+    for spelling in spellings:
+        assert event_key(event.model_copy(update={"id": spelling})) == str(uuid.UUID(spelling)) == canonical

@@ -1,4 +1,4 @@
-"""The display's in-memory hall: one folded screen per branch, plus what it shows with.
+"""The display's screen board: one folded screen per branch, plus what it shows with.
 
 It joins the pure fold (``screen``) with the branch directory (time zone,
 name, counters) and the audio store (an ``audio_url`` per announcement). Time
@@ -28,7 +28,7 @@ SEEN_PER_BRANCH = 50_000
 Clock = Callable[[], datetime]
 
 
-class Hall:
+class ScreenBoard:
     """Folded screens of every branch seen on the topic."""
 
     def __init__(self, directory: Directory, audio: AudioStore, clock: Clock) -> None:
@@ -55,28 +55,33 @@ class Hall:
         presence = await self.directory.lookup(branch_id)
         return None if presence is Presence.UNKNOWN else presence is Presence.KNOWN
 
-    def fold(self, event: CloudEvent) -> Change | None:
-        """Fold one event; raise ScreenError when its data cannot be shown.
+    def fold(self, event: CloudEvent, *, live: bool = True) -> Change | None:
+        """Fold one event; return its screen message when ``live``; raise ScreenError when it cannot show.
 
         Raise SequenceGapError when the sequence skips ahead, or is behind the branch's
         but belongs to no event folded before (so a forged far-ahead sequence taken as the
-        day's first cannot hide the real events that follow it).
+        day's first cannot hide the real events that follow it). A rebuild folds with
+        ``live=False``: the state only, no message (its screens get a snapshot at the end).
         """
         branch = self.screens.get(event.branchid)
         if branch is None:
             branch = self.screens[event.branchid] = BranchScreen(event.branchid)
-        seen = self._seen.setdefault(event.branchid, OrderedDict())
+        seen = self._seen.get(event.branchid)
+        if seen is None:
+            seen = self._seen[event.branchid] = OrderedDict()
         if branch.seq and event.sequence <= branch.seq and event.id not in seen:
             raise SequenceGapError(f"sequence {event.sequence} is behind {branch.seq} but was never seen")
-        tz = self.directory.timezone(event.branchid)
-        change = screen.apply(branch, event, today=self.clock().astimezone(tz).date(), tz=tz)
+        folded = screen.fold(branch, event, today=self.today(event.branchid))
         self._remember(seen, event.id)
         if event.type is EventType.HALL_CONFIGURED:
             self.directory.refresh(event.branchid)
-        said = change.message.get("hall_announcement") if change is not None else None
+        return self._with_audio(screen.change(branch, folded)) if folded is not None and live else None
+
+    def _with_audio(self, change: Change) -> Change:
+        said = change.message.get("hall_announcement")
         if said is not None and said["mode"] == "speak_once":
             said["audio_url"] = self._audio_url(said["text"])
-        if change is not None and change.call is not None:
+        if change.call is not None:
             url = self._audio_url(change.call.announcement)
             if url is not None:
                 change.message["audio_url"] = change.message["call"]["audio_url"] = url

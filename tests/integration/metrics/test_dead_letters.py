@@ -77,7 +77,7 @@ async def test_malformed_events_are_dead_lettered(hall: MetricsHallKit, start_me
 
 
 async def test_a_sequence_postgresql_cannot_store_is_refused_alone(
-    hall: Hall, start_metrics: Starter
+    hall: MetricsHallKit, start_metrics: Starter
 ) -> None:
     branch = "seq-" + hall.schema.removeprefix("test_")
     before = ticket_event(EventType.TICKET_ISSUED, 0, ticket="a", branch=branch, sequence=1)

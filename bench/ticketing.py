@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,7 @@ import asyncpg
 
 from bench.harness import (
     DSN,
+    CpuMeter,
     Stack,
     drop_schemas,
     metric_sum,
@@ -216,6 +218,13 @@ def statement_writer(branch: str) -> Callable[[asyncpg.Pool], Awaitable[Writer]]
     return make
 
 
+def _cpu(result: dict[str, Any], meter: CpuMeter, tickets: int) -> None:
+    """Add the CPU milliseconds per ticket of ticketing, the load generator and the whole machine."""
+    result["cpu_ms_per_ticket"] = {
+        name: cores * result["seconds"] * 1000 / tickets for name, cores in meter.shares().items()
+    }
+
+
 async def _counts(http: aiohttp.ClientSession, stack: Stack) -> dict[str, float]:
     t = await scrape(http, stack.ports["ticketing"])
     d = await scrape(http, stack.ports["display"])
@@ -266,6 +275,8 @@ async def run(clients: list[int], tickets: int) -> dict[str, Any]:
         await stack.start("ticketing", "display", "metrics")
         await issue_http(stack.url("ticketing"), f"{branch}-0", 50, 4)  # warm-up
         await _raw(raw_schema, 50, 4, transaction_writer(f"{branch}-0"))
+        await _raw(raw_schema, 50, 4, statement_writer(f"{branch}-0-1"))
+        pids = {"ticketing": stack.pid("ticketing"), "load generator": os.getpid()}
         rows = []
         async with aiohttp.ClientSession() as http:
             for c in clients:
@@ -273,13 +284,19 @@ async def run(clients: list[int], tickets: int) -> dict[str, Any]:
                 await asyncio.sleep(1.0)
                 base = await _counts(http, stack)
                 t0 = time.perf_counter()
+                meter = CpuMeter(pids)
                 over_http = await issue_http(stack.url("ticketing"), level, tickets, c)
+                _cpu(over_http, meter, tickets)
                 if over_http["statuses"] != {201: tickets}:
                     raise RuntimeError(f"not every ticket was issued: {over_http['statuses']}")
                 done = await _until_folded(stack, base, tickets, t0)
+                meter = CpuMeter(pids)
                 raw = await _raw(raw_schema, tickets, c, transaction_writer(level))
+                _cpu(raw, meter, tickets)
                 # The same number of tickets again through the one statement, on another branch.
+                meter = CpuMeter(pids)
                 one = await _raw(raw_schema, tickets, c, statement_writer(f"{level}-1"))
+                _cpu(one, meter, tickets)
                 end_to_end = max(done.values())
                 row = {
                     "clients": c,

@@ -59,8 +59,9 @@ BEGIN
         RAISE EXCEPTION 'the daily quota of % is used up', p_service USING ERRCODE = 'AQ001';
     END IF;
     v_number := p_prefix || lpad(sequence::text, 3, '0');
+    -- branch_id narrows the index tickets_waiting_by_day to this hall (a generic plan picks it).
     SELECT count(*) INTO ahead FROM tickets w
-     WHERE w.service_id = p_service AND w.status = 'waiting' AND w.business_date = p_day
+     WHERE w.branch_id = p_branch AND w.service_id = p_service AND w.status = 'waiting' AND w.business_date = p_day
        AND ((w.priority AND NOT p_priority) OR (w.priority = p_priority AND (w.queued_at, w.number) < (p_now, v_number)));
     SELECT count(*) INTO v_open FROM counters c WHERE c.status = 'open' AND p_service = ANY (c.service_ids);
     v_recent := ARRAY(

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import asyncpg
 
@@ -87,14 +87,6 @@ class IssueRequest:
     idempotency_key: str | None
     client_key: str | None
     share: float
-
-
-class Taken(NamedTuple):
-    """A ticket written by ``take_ticket``: its number and its place in the queue."""
-
-    number: str
-    position: int
-    estimate: int
 
 
 class _Replay(TicketingError):
@@ -272,7 +264,7 @@ async def insert_ticket(
     channel: str,
     priority: bool,
     priority_group: PriorityGroup | None,
-) -> Taken:
+) -> None:
     """Take the day's next number and insert a waiting ticket, in the caller's transaction.
 
     No event: the caller (a booking's check-in) writes it. Past the service's
@@ -281,7 +273,7 @@ async def insert_ticket(
     day = business_date(now, schedule.timezone)
     group = priority_group.value if priority_group else None
     try:
-        taken = await conn.fetchrow(
+        await conn.execute(
             _TAKE, ticket_id, branch["id"], service["id"], service["prefix"],
             min(service["daily_quota"], MAX_NUMBER), now, day, priority or group is not None, group, channel,
             RECENT_SAMPLES,
@@ -291,7 +283,6 @@ async def insert_ticket(
         if refusal is None:
             raise
         raise refusal from None
-    return Taken(format_number(service["prefix"], taken["sequence"]), taken["ahead"] + 1, taken["estimate"])
 
 
 def _new_row(

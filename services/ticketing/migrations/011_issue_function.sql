@@ -2,6 +2,11 @@
 -- (services/ticketing/tickets/issue.py). Unqualified names resolve through the
 -- caller's search_path (the service schema), as everywhere else.
 
+-- A ticket's place in its queue counts the waiting tickets of its service and day. Without
+-- this index the generic plan of that count used tickets_waiting_by_day on the date alone,
+-- counting the waiting tickets of every branch of the deployment for every ticket issued.
+CREATE INDEX tickets_waiting_today ON tickets (service_id, business_date) WHERE status = 'waiting';
+
 -- services/ticketing/domain/estimate.py in SQL, for the estimate written with the
 -- ticket and its event: the same operations in the same order, so the same doubles
 -- (tests/integration/ticketing/test_issue_function.py holds the two side by side).
@@ -31,12 +36,14 @@ BEGIN
 END $$;
 
 -- The version of a service's issuing configuration: its branch, service and agency
--- rows as they stand (any update gives a row a new xmin) in this schema.
-CREATE FUNCTION issuing_version(p_service text) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT current_schema() || ':' || b.xmin::text || ':' || s.xmin::text || ':' || a.xmin::text
-      FROM services s JOIN branches b ON b.id = s.branch_id JOIN agencies a ON a.id = s.agency_id
-     WHERE s.id = p_service
-$$;
+-- rows as they stand (any update gives a row a new xmin) in this schema. plpgsql, not sql:
+-- a sql function's query is planned again at every call, plpgsql keeps its plan per session.
+CREATE FUNCTION issuing_version(p_service text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT current_schema() || ':' || b.xmin::text || ':' || s.xmin::text || ':' || a.xmin::text
+              FROM services s JOIN branches b ON b.id = s.branch_id JOIN agencies a ON a.id = s.agency_id
+             WHERE s.id = p_service);
+END $$;
 
 -- The day's next number of a service, the new ticket's place in its queue and its wait
 -- estimate, and the ticket row. A number past p_limit (the quota) raises AQ001, which
@@ -59,9 +66,8 @@ BEGIN
         RAISE EXCEPTION 'the daily quota of % is used up', p_service USING ERRCODE = 'AQ001';
     END IF;
     v_number := p_prefix || lpad(sequence::text, 3, '0');
-    -- branch_id narrows the index tickets_waiting_by_day to this hall (a generic plan picks it).
-    SELECT count(*) INTO ahead FROM tickets w
-     WHERE w.branch_id = p_branch AND w.service_id = p_service AND w.status = 'waiting' AND w.business_date = p_day
+    SELECT count(*) INTO ahead FROM tickets w  -- tickets_waiting_today
+     WHERE w.service_id = p_service AND w.status = 'waiting' AND w.business_date = p_day
        AND ((w.priority AND NOT p_priority) OR (w.priority = p_priority AND (w.queued_at, w.number) < (p_now, v_number)));
     SELECT count(*) INTO v_open FROM counters c WHERE c.status = 'open' AND p_service = ANY (c.service_ids);
     v_recent := ARRAY(

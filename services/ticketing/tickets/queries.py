@@ -30,8 +30,7 @@ SELECT t.*, s.name AS service_name, s.agency_id, a.name AS agency_name,
 _AHEAD = """
 SELECT
   (SELECT count(*) FROM tickets w
-    WHERE w.branch_id = (SELECT branch_id FROM services WHERE id = $1)  -- see migration 011's take_ticket
-      AND w.service_id = $1 AND w.status = 'waiting' AND w.business_date = $5
+    WHERE w.service_id = $1 AND w.status = 'waiting' AND w.business_date = $5  -- tickets_waiting_today
       AND ((w.priority AND NOT $2) OR (w.priority = $2 AND (w.queued_at, w.number) < ($3, $4)))) AS ahead,
   (SELECT count(*) FROM counters c WHERE c.status = 'open' AND $1 = ANY (c.service_ids)) AS open_counters,
   ARRAY(SELECT extract(epoch FROM d.completed_at - d.serving_at)::float8 FROM tickets d

@@ -294,7 +294,9 @@ def _new_row(
     day: date,
 ) -> dict[str, Any]:
     """A new waiting ticket as a joined ticket row (``TICKET_SELECT``'s shape), its number a placeholder."""
+    unset = ("counter_id", "counter_name", "zone", "called_at", "serving_at", "completed_at", "cancel_reason")
     return {
+        **dict.fromkeys(unset),
         "id": ticket_id,
         "number": format_number(service["prefix"], 1),
         "status": "waiting",
@@ -306,19 +308,12 @@ def _new_row(
         "agency_id": service["agency_id"],
         "agency_name": service["agency_name"],
         "target_wait_seconds": service["target_wait_seconds"],
-        "counter_id": None,
-        "counter_name": None,
-        "zone": None,
         "priority": asked.priority,
         "priority_group": asked.group,
         "channel": asked.channel,
         "issued_at": now,
         "queued_at": now,
-        "called_at": None,
-        "serving_at": None,
-        "completed_at": None,
         "recall_count": 0,
-        "cancel_reason": None,
         "estimated_wait_seconds": 0,
     }
 

@@ -82,7 +82,7 @@ async def _spawn(stack: Stack, service: str) -> asyncio.subprocess.Process:
 
 async def tickets(seconds: float, out: Path) -> str:
     """Ticketing while 32 clients issue tickets over HTTP."""
-    stack = Stack()
+    stack = Stack(extra_env=ticketing.LOAD_TEST_ENV)
     try:
         await stack.topics()
         branch = stack.name

@@ -13,6 +13,16 @@ def load_json(value: object) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (one round trip per request).
+
+    asyncpg still rolls back an open transaction and drops listeners before
+    calling this. Nothing else needs resetting: the API's pooled connections
+    hold no session state (no SET, LISTEN, advisory or prepared-by-name
+    statements); the relay and the live hub use connections of their own.
+    """
+
+
 async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
     """A pool whose unqualified table names resolve in ``schema``."""
     pool: asyncpg.Pool = await asyncpg.create_pool(
@@ -21,6 +31,7 @@ async def create_pool(dsn: str, schema: str, *, max_size: int = 10) -> asyncpg.P
         max_size=max_size,
         server_settings={"search_path": schema, "application_name": "antrian-ticketing"},
         command_timeout=30,
+        reset=_keep_session,
     )
     return pool
 

@@ -103,8 +103,13 @@ async def enqueue(conn: asyncpg.Connection, event: CloudEvent) -> None:
         event.branchid,
         event.id,
         event.type.value,
-        json.dumps(event.to_dict(), ensure_ascii=False),
+        event_text(event),
     )
+
+
+def event_text(event: CloudEvent) -> str:
+    """The JSON text an outbox row holds for ``event`` (the relay adds the sequence)."""
+    return json.dumps(event.to_dict(), ensure_ascii=False)
 
 
 class RelayMetrics:

@@ -6,7 +6,7 @@ import random
 
 from services.ticketing import db
 from services.ticketing.domain.estimate import average_service_seconds, estimate_wait_seconds
-from tests.integration.ticketing.conftest import Hall
+from tests.integration.ticketing.conftest import TicketingHallKit
 
 
 def _cases(n: int) -> list[tuple[int, int, list[float], float]]:
@@ -19,7 +19,7 @@ def _cases(n: int) -> list[tuple[int, int, list[float], float]]:
     return cases
 
 
-async def test_the_sql_estimate_is_the_domain_estimate(database_url: str, hall: Hall) -> None:
+async def test_the_sql_estimate_is_the_domain_estimate(database_url: str, hall: TicketingHallKit) -> None:
     """``wait_estimate`` (SQL) answers exactly what ``domain/estimate.py`` answers, input by input."""
     cases = _cases(400)
     conn = await db.connect(database_url, hall.schema)
@@ -39,7 +39,7 @@ async def test_the_sql_estimate_is_the_domain_estimate(database_url: str, hall: 
 
 
 async def test_a_change_made_behind_the_process_shows_in_the_next_ticket(
-    database_url: str, hall: Hall
+    database_url: str, hall: TicketingHallKit
 ) -> None:
     """The process keeps a service's rows; a change written by anyone reaches the next ticket."""
     first = await hall.issue("ktp")
@@ -65,7 +65,7 @@ async def test_a_change_made_behind_the_process_shows_in_the_next_ticket(
     )
 
 
-async def test_a_refused_ticket_writes_nothing(database_url: str, hall: Hall) -> None:
+async def test_a_refused_ticket_writes_nothing(database_url: str, hall: TicketingHallKit) -> None:
     """Past the quota (3 for ``kk``) nothing is written: no number taken, no ticket, no event."""
     numbers = [(await (await hall.issue("kk")).json())["number"] for _ in range(3)]
     assert numbers == ["B001", "B002", "B003"]

@@ -154,6 +154,7 @@ async def test_dashboard_totals_with_two_metrics_instances(
             # Each instance's copy of a counter has its own history in the window: a copy
             # first scraped after a ticket was counted adds less than the whole. Adding
             # the copies never gives less than one of them, and at most twice.
+            assert "max without (instance)" in expr, f"{title}: instances' copies added up"
             assert sum(fixed) <= sum(doubled) * 1.01 + 1e-9, f"{title}: {fixed} vs {doubled}"
             assert sum(doubled) <= 2.6 * sum(fixed) + 1e-9, f"{title}: {fixed} vs {doubled}"
         else:  # a sum of current values: twice the figure

@@ -113,10 +113,14 @@ async def test_the_three_services_signed_in_carry_a_call_to_the_screen_and_the_t
             async def counted() -> bool:
                 return await samples(metrics, "qms_tickets_issued_total") == 2
 
+            async def ready() -> bool:
+                return (await display.get("/readyz"))[0] == 200
+
             await wait_until(on_screen, within=90)
             await wait_until(counted, within=90)
-            status, ready = await display.get("/readyz")
-            assert status == 200, ready
+            # Under stress-ng the display once answered 503 "rebuild down" just after
+            # showing the call (a branch being re-read); it must come back by itself.
+            await wait_until(ready, within=90)
     finally:
         await asyncio.gather(metrics.close(), ticketing.close())
 

@@ -11,6 +11,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -133,6 +134,11 @@ def _in_a_terminal(
     """Start ``stack.sh command`` on a pseudo-terminal; return (pid, fd, output) once ``until(output)``."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: become stack.sh, as a user's shell would start it
+        # ...with the signals a terminal's shell leaves at their defaults. A suite started
+        # in the background inherits SIGINT ignored, and a shell cannot trap a signal
+        # ignored on entry: Ctrl-C would then never reach stack.sh's trap.
+        for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(number, signal.SIG_DFL)
         os.execve("/bin/bash", ["bash", str(STACK), command], stack.env)
     output = b""
     deadline = time.monotonic() + within

@@ -4,7 +4,10 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 started=""
-if "$HERE/cluster.sh" status | grep -q ': stopped'; then
+# The status is read whole first: with pipefail, `status | grep -q` fails whenever grep
+# stops reading before cluster.sh has written its last line (the cluster then never started).
+status="$("$HERE/cluster.sh" status)"
+if grep -q ': stopped' <<<"$status"; then
     started=1
     "$HERE/cluster.sh" up
 fi

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import sys
 import time
@@ -20,25 +19,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
+from services.platform.kafka import KafkaSettings
+
 # (name, partitions, max.message.bytes): several partitions for the event
 # stream so that branches spread over consumers; the DLQ is small and rarely
 # written. The size bound keeps an oversized record out of the log: events are a
 # few KiB, the relay refuses more than 256 KiB (services/ticketing/outbox.py),
 # and the DLQ holds a copy of a refused record of up to 512 KiB, or an excerpt.
 TOPICS = (("queue.events", 6, 512 * 1024), ("queue.events.dlq", 1, 1024 * 1024))
-
-
-def _sign_in() -> dict[str, str]:
-    """The admin client's authentication options, from the same variables the services read."""
-    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT"
-    if not protocol.startswith("SASL_"):
-        return {"security_protocol": protocol}
-    return {
-        "security_protocol": protocol,
-        "sasl_mechanism": os.environ.get("KAFKA_SASL_MECHANISM") or "SCRAM-SHA-512",
-        "sasl_plain_username": os.environ["KAFKA_SASL_USERNAME"],
-        "sasl_plain_password": os.environ["KAFKA_SASL_PASSWORD"],
-    }
 
 
 def _config(max_bytes: int) -> dict[str, str]:
@@ -61,7 +49,9 @@ async def _ensure(bootstrap: str, deadline: float) -> list[str]:
             raise SystemExit(f"Kafka at {bootstrap} did not open its port")
         await asyncio.sleep(0.3)
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **_sign_in())
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=5000, **KafkaSettings.from_env().kafka_options()
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())

@@ -21,6 +21,7 @@ from aiokafka.errors import KafkaError
 
 from services.metrics.app import init_app as metrics_app
 from services.metrics.settings import Settings as MetricsSettings
+from services.platform.kafka import KafkaSettings
 from tests.conftest import SchemaFactory
 from tests.faults.conftest import samples, start_ticketing, wait_until
 from tests.faults.display_kit import display_process
@@ -43,21 +44,12 @@ async def secure_kafka(tmp_path: Path) -> AsyncIterator[PrivateKafka]:
         await kafka.stop()
 
 
-def _client_options(env: dict[str, str]) -> dict[str, Any]:
-    options: dict[str, Any] = {"bootstrap_servers": env["KAFKA_BOOTSTRAP_SERVERS"]}
-    if "KAFKA_SASL_USERNAME" in env:
-        options |= {
-            "security_protocol": env["KAFKA_SECURITY_PROTOCOL"],
-            "sasl_mechanism": env["KAFKA_SASL_MECHANISM"],
-            "sasl_plain_username": env["KAFKA_SASL_USERNAME"],
-            "sasl_plain_password": env["KAFKA_SASL_PASSWORD"],
-        }
-    return options
-
-
 async def _write(env: dict[str, str]) -> str:
     """Produce one record onto the events topic as ``env`` signs in: "written" or the error's name."""
-    producer = AIOKafkaProducer(request_timeout_ms=8000, **_client_options(env))
+    options = KafkaSettings.from_env(env).kafka_options()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], request_timeout_ms=8000, **options
+    )
     try:
         await producer.start()
         await producer.send_and_wait(EVENTS, b"{}", key=b"forged")

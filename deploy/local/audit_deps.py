@@ -1,6 +1,7 @@
-"""`pip-audit` over the dependencies pinned in pyproject.toml (run by `make lint`).
+"""`pip-audit` over the pinned dependencies (run by `make lint`).
 
 Usage: python deploy/local/audit_deps.py
+Audits the pins of pyproject.toml and of the image's lock, deploy/container/requirements.txt.
 Exits 1 when a pinned package has a known advisory that is not in IGNORED.
 
 pip-audit asks PyPI for each release (`/pypi/NAME/VERSION/json`). Where that
@@ -34,12 +35,18 @@ IGNORED: dict[str, str] = {}
 
 
 def pinned() -> list[str]:
-    """The exact pins of the runtime and dev dependencies."""
+    """The exact pins of the runtime and dev dependencies, and of the image's lock (transitive ones too)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     pins = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
     loose = [p for p in pins if "==" not in p]
     if loose:
         raise SystemExit(f"not pinned exactly: {', '.join(loose)}")
+    lock = (ROOT / "deploy" / "container" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    seen = {canonical(pin.split("==")[0]) for pin in pins}
+    for line in (line.strip() for line in lock):
+        if line and not line.startswith("#") and canonical(line.split("==")[0]) not in seen:
+            pins.append(line)
+            seen.add(canonical(line.split("==")[0]))
     return pins
 
 
